@@ -1,0 +1,76 @@
+# agent-hypervisor — build, demo, test, bench.
+# Two commands matter on a fresh machine: `make demo` and `make test`.
+
+CARGO    ?= cargo
+CC       ?= gcc
+CFLAGS   ?= -std=c11 -Wall -Wextra -Werror -O1 -g
+INCLUDE  := -Iinclude
+DEBUG_LIB   := target/debug
+RELEASE_LIB := target/release
+VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite
+
+.PHONY: all build release header demo test bootstrap fmt-check clippy cargo-test c-test \
+        go-test csharp-test cpp-test bench bench-c clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# Regenerates include/agent_hypervisor.h from src/ffi (tests fail when it is stale).
+header:
+	HV_WRITE_HEADER=1 $(CARGO) build
+
+# ---------------------------------------------------------------- demo
+demo: release
+	@mkdir -p target/c
+	$(CC) $(CFLAGS) $(INCLUDE) examples/quickstart.c -o target/c/quickstart \
+	    -L$(RELEASE_LIB) -lagent_hypervisor -Wl,-rpath,$(CURDIR)/$(RELEASE_LIB) -lpthread
+	./target/c/quickstart
+
+# ---------------------------------------------------------------- test
+test: bootstrap fmt-check clippy cargo-test c-test go-test csharp-test cpp-test
+	@echo "make test: all suites passed"
+
+bootstrap:
+	@bash scripts/bootstrap
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --all-targets -- -D warnings
+
+cargo-test:
+	$(CARGO) test
+
+# The C test program is built against the header and the shared library only, and runs
+# under valgrind (zero errors, zero definite leaks).
+c-test: build
+	@mkdir -p target/c
+	$(CC) $(CFLAGS) $(INCLUDE) tests/c/test_abi.c -o target/c/test_abi \
+	    -L$(DEBUG_LIB) -lagent_hypervisor -Wl,-rpath,$(CURDIR)/$(DEBUG_LIB) -lpthread
+	$(VALGRIND) ./target/c/test_abi
+	$(CC) $(CFLAGS) $(INCLUDE) examples/quickstart.c -o target/c/quickstart_debug \
+	    -L$(DEBUG_LIB) -lagent_hypervisor -Wl,-rpath,$(CURDIR)/$(DEBUG_LIB) -lpthread
+	$(VALGRIND) ./target/c/quickstart_debug > /dev/null
+
+go-test: build
+	@if [ -d bindings/go ]; then $(MAKE) -C bindings/go test; else echo "go-test: no bindings/go yet"; fi
+
+csharp-test: build
+	@if [ -d bindings/csharp ]; then $(MAKE) -C bindings/csharp test; else echo "csharp-test: no bindings/csharp yet"; fi
+
+cpp-test: build
+	@if [ -d bindings/cpp ]; then $(MAKE) -C bindings/cpp test; else echo "cpp-test: no bindings/cpp yet"; fi
+
+# ---------------------------------------------------------------- bench
+bench:
+	$(CARGO) bench
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,121 @@
+/* agent-hypervisor quickstart: the C host's view of a governed multi-agent session.
+ * Built and run by `make demo` against include/agent_hypervisor.h and the shared library. */
+#include "agent_hypervisor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Calls a method; prints and exits on an unexpected status. Returns the owned response. */
+static char *call(HvHypervisor *hv, const char *method, const char *req, HvStatus expect) {
+  char *out = NULL;
+  HvStatus st = hv_call(hv, method, req, &out);
+  if (st != expect) {
+    fprintf(stderr, "%s failed (status %d): %s\n", method, (int)st, out ? out : "");
+    hv_string_free(out);
+    exit(1);
+  }
+  return out;
+}
+
+/* Copies the raw JSON value of "key" (first occurrence) into buf, for readable output. */
+static const char *field(const char *json, const char *key, char *buf, size_t n) {
+  char pat[128];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  const char *p = json ? strstr(json, pat) : NULL;
+  if (!p) {
+    snprintf(buf, n, "?");
+    return buf;
+  }
+  p += strlen(pat);
+  size_t i = 0;
+  int depth = 0, in_str = 0;
+  for (; p[i] && i + 1 < n; i++) {
+    char c = p[i];
+    if (in_str) {
+      if (c == '\\') { i++; continue; }
+      if (c == '"') in_str = 0;
+    } else if (c == '"') in_str = 1;
+    else if (c == '{' || c == '[') depth++;
+    else if (c == '}' || c == ']') { if (depth == 0) break; depth--; }
+    else if (c == ',' && depth == 0) break;
+  }
+  memcpy(buf, p, i);
+  buf[i] = 0;
+  return buf;
+}
+
+/* The host's trust service (Nexus-style): knows one agent. */
+static int32_t trust(const char *agent, const char *ctx, void *ud, double *out_sigma) {
+  (void)ctx;
+  (void)ud;
+  if (strcmp(agent, "did:demo:carol") == 0) {
+    *out_sigma = 0.97;
+    return 0;
+  }
+  return 1;
+}
+
+int main(void) {
+  char a[256], b[256], c[256];
+  HvHypervisor *hv = NULL;
+  char *out = NULL;
+  if (hv_create("{\"clock\":\"manual\",\"start_time\":\"2026-01-01T09:00:00Z\"}", &hv, &out) != HV_OK) {
+    fprintf(stderr, "hv_create failed: %s\n", out ? out : "");
+    return 1;
+  }
+  hv_string_free(out);
+  printf("agent-hypervisor %s (C ABI v%u)\n\n", hv_version(), hv_abi_version());
+  hv_set_trust_provider(hv, trust, NULL);
+
+  /* 1. A session and three agents. */
+  out = call(hv, "session.create",
+             "{\"creator_did\":\"did:demo:alice\",\"session_id\":\"demo\"}", HV_OK);
+  printf("session %s created, state %s\n", field(out, "session_id", a, sizeof a),
+         field(out, "state", b, sizeof b));
+  hv_string_free(out);
+
+  const char *joins[3][2] = {
+      {"did:demo:sandy", "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:sandy\",\"sigma_raw\":0.45}"},
+      {"did:demo:bob", "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:bob\",\"sigma_raw\":0.78}"},
+      {"did:demo:carol", "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:carol\",\"has_consensus\":true}"},
+  };
+  for (int i = 0; i < 3; i++) {
+    out = call(hv, "session.join", joins[i][1], HV_OK);
+    printf("  %-15s joined: sigma %-5s ring %s  (%s)\n", joins[i][0],
+           field(out, "sigma_raw", a, sizeof a), field(out, "ring", b, sizeof b),
+           i == 2 ? "sigma from the host trust provider" : "sigma given by the host");
+    hv_string_free(out);
+  }
+  hv_string_free(call(hv, "session.activate", "{\"session_id\":\"demo\"}", HV_OK));
+  printf("session activated\n\n");
+
+  /* 2. Ring checks: a reversible write (ring 2) for each agent. */
+  printf("ring.check of a reversible write (needs ring 2, sigma_eff >= 0.60):\n");
+  for (int i = 0; i < 3; i++) {
+    char req[512];
+    snprintf(req, sizeof req,
+             "{\"session_id\":\"demo\",\"agent_did\":\"%s\",\"action\":{\"action_id\":\"write\","
+             "\"name\":\"write file\",\"execute_api\":\"/fs/write\",\"undo_api\":\"/fs/restore\","
+             "\"reversibility\":\"full\"}}",
+             joins[i][0]);
+    out = call(hv, "ring.check", req, HV_OK);
+    printf("  %-15s allowed=%-5s agent ring %s: %s\n", joins[i][0],
+           field(out, "allowed", a, sizeof a), field(out, "agent_ring", b, sizeof b),
+           field(out, "reason", c, sizeof c));
+    hv_string_free(out);
+  }
+
+  /* 3. Terminate and show what the engine recorded. */
+  out = call(hv, "session.terminate", "{\"session_id\":\"demo\"}", HV_OK);
+  printf("\nsession terminated: state %s, merkle root %s over %s deltas\n",
+         field(out, "state", a, sizeof a), field(out, "merkle_root", b, sizeof b),
+         field(out, "tree_size", c, sizeof c));
+  hv_string_free(out);
+  out = call(hv, "events.stats", "{}", HV_OK);
+  printf("events emitted: %s\n", field(out, "total", a, sizeof a));
+  hv_string_free(out);
+
+  hv_destroy(hv);
+  return 0;
+}

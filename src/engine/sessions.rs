@@ -1,0 +1,735 @@
+//! Session lifecycle methods: create, join (with admission), activate, leave, get, list,
+//! terminate.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::state::{Member, Session};
+use super::{Hypervisor, SessionCell};
+use crate::error::{Code, Error, Result};
+use crate::ids::{mint, IdKind};
+use crate::integrations::iatp::{self, Manifest};
+use crate::liability::ledger::Recommendation;
+use crate::model::{
+    check_score, ActionDescriptor, ConsistencyMode, IsolationLevel, Reversibility, Ring,
+    SessionConfig, SessionState, Timestamp,
+};
+use crate::observability::events::EventType;
+use crate::rings::enforcer::compute_ring;
+use crate::session::lifecycle::SessionEvent;
+use crate::verification::history::{
+    verify_history, HistoryReport, HistoryStatus, TransactionRecord,
+};
+
+/// `SessionConfig` as sent: every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfigInput {
+    /// "eventual" | "strong".
+    pub consistency_mode: Option<ConsistencyMode>,
+    /// 1..=1000 (and ≤ the engine's `limits.max_participants`).
+    pub max_participants: Option<u32>,
+    /// 1..=604800.
+    pub max_duration_seconds: Option<u32>,
+    /// Minimum σ_eff for a non-sandbox ring, [0, 1].
+    pub min_sigma_eff: Option<f64>,
+    /// Audit writes and steps.
+    pub enable_audit: Option<bool>,
+    /// "snapshot" | "read_committed" | "serializable".
+    pub isolation_level: Option<IsolationLevel>,
+}
+
+impl SessionConfigInput {
+    /// Applies defaults and validates ranges; errors name `config.<field>`.
+    pub fn resolve(self, max_participants_cap: usize) -> Result<SessionConfig> {
+        let mut c = SessionConfig::default();
+        if let Some(v) = self.consistency_mode {
+            c.consistency_mode = v;
+        }
+        if let Some(v) = self.max_participants {
+            let cap = max_participants_cap.min(1000);
+            if v == 0 || v as usize > cap {
+                return Err(Error::out_of_range(
+                    "config.max_participants",
+                    format!("must be 1..={cap}, got {v}"),
+                ));
+            }
+            c.max_participants = v;
+        }
+        if let Some(v) = self.max_duration_seconds {
+            if v == 0 || v > 604_800 {
+                return Err(Error::out_of_range(
+                    "config.max_duration_seconds",
+                    format!("must be 1..=604800, got {v}"),
+                ));
+            }
+            c.max_duration_seconds = v;
+        }
+        if let Some(v) = self.min_sigma_eff {
+            c.min_sigma_eff = check_score(v, "config.min_sigma_eff")?;
+        }
+        if let Some(v) = self.enable_audit {
+            c.enable_audit = v;
+        }
+        if let Some(v) = self.isolation_level {
+            c.isolation_level = v;
+        }
+        Ok(c)
+    }
+}
+
+crate::request! {
+    /// `session.create`.
+    pub struct CreateRequest {
+        /// Session configuration.
+        pub config: Option<SessionConfigInput>,
+        /// The creating agent.
+        pub creator_did: String,
+        /// Caller-chosen id (minted `session:<hex>` when absent).
+        pub session_id: Option<String>,
+    }
+}
+
+crate::request! {
+    /// `session.join`.
+    pub struct JoinRequest {
+        /// Session to join.
+        pub session_id: String,
+        /// The joining agent.
+        pub agent_did: String,
+        /// Caller-asserted σ.
+        pub sigma_raw: Option<f64>,
+        /// Actions the agent declares (registered in the session's reversibility registry).
+        pub actions: Option<Vec<ActionDescriptor>>,
+        /// IATP capability manifest.
+        pub manifest: Option<Manifest>,
+        /// Transaction history to verify.
+        pub history: Option<Vec<TransactionRecord>>,
+        /// Parent agent (an active participant): caps the ring at parent's + 1.
+        pub parent_did: Option<String>,
+        /// Consensus for ring 1.
+        pub has_consensus: Option<bool>,
+    }
+}
+
+/// A participant as returned in Session objects.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Participant {
+    /// The agent.
+    pub agent_did: String,
+    /// Base ring.
+    pub ring: Ring,
+    /// Ring including an active elevation.
+    pub effective_ring: Ring,
+    /// σ at join.
+    pub sigma_raw: f64,
+    /// Current σ (after slashes).
+    pub sigma: f64,
+    /// σ plus ω × active bonds, with ω = the default risk weight 0.5.
+    pub sigma_eff: f64,
+    /// When the agent joined.
+    pub joined_at: Timestamp,
+    /// False after leave or kill.
+    pub is_active: bool,
+    /// Under an active quarantine.
+    pub quarantined: bool,
+    /// Killed.
+    pub killed: bool,
+}
+
+/// A Session object (API.md §4.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// Id.
+    pub session_id: String,
+    /// Lifecycle state.
+    pub state: SessionState,
+    /// Effective consistency mode.
+    pub consistency_mode: ConsistencyMode,
+    /// Isolation level.
+    pub isolation_level: IsolationLevel,
+    /// Resolved configuration.
+    pub config: SessionConfig,
+    /// Creator.
+    pub creator_did: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Termination time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminated_at: Option<Timestamp>,
+    /// Participants in join order.
+    pub participants: Vec<Participant>,
+}
+
+/// `admission` part of a join result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Admission {
+    /// Ledger recommendation.
+    pub recommendation: Recommendation,
+    /// Ledger risk score.
+    pub risk_score: f64,
+}
+
+/// `session.join` result.
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinResult {
+    /// Session.
+    pub session_id: String,
+    /// Agent.
+    pub agent_did: String,
+    /// Assigned ring.
+    pub ring: Ring,
+    /// Resolved σ.
+    pub sigma_raw: f64,
+    /// σ_eff at join (no bonds yet, so equal to σ).
+    pub sigma_eff: f64,
+    /// The session's consistency mode after registering the agent's actions.
+    pub consistency_mode: ConsistencyMode,
+    /// History verification.
+    pub verification: HistoryReport,
+    /// Ledger admission.
+    pub admission: Admission,
+    /// Declared actions whose id was already registered with a different descriptor; the
+    /// first registration stays authoritative (a later joiner cannot weaken an action).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicting_actions: Vec<String>,
+}
+
+/// `gc` part of a terminate result.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct TerminateGc {
+    /// VFS files purged.
+    pub purged_vfs_files: usize,
+    /// Audit deltas kept (until retention GC).
+    pub retained_deltas: usize,
+}
+
+/// `session.terminate` result.
+#[derive(Debug, Clone, Serialize)]
+pub struct TerminateResult {
+    /// Session.
+    pub session_id: String,
+    /// Always archived.
+    pub state: SessionState,
+    /// Committed Merkle root (null without audit or deltas).
+    pub merkle_root: Option<String>,
+    /// Deltas in the tree.
+    pub tree_size: u64,
+    /// Bonds released.
+    pub bonds_released: usize,
+    /// Purge summary.
+    pub gc: TerminateGc,
+    /// The recorded commitment, when there is a root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<serde_json::Value>,
+}
+
+/// Archived session ids in archive order: evicted oldest-first when the session table is full.
+pub(crate) type ArchiveQueue = Mutex<std::collections::VecDeque<String>>;
+
+impl Session {
+    pub(crate) fn participant_view(&self, m: &Member, now: Timestamp) -> Participant {
+        Participant {
+            agent_did: m.agent_did.clone(),
+            ring: m.ring,
+            effective_ring: self.effective_ring(m, now),
+            sigma_raw: m.sigma_raw,
+            sigma: m.sigma,
+            sigma_eff: self.sigma_eff(m, crate::config::ATTRIBUTION_DEFAULT_RISK),
+            joined_at: m.joined_at,
+            is_active: m.is_active,
+            quarantined: self.is_quarantined(&m.agent_did, now),
+            killed: m.killed,
+        }
+    }
+
+    pub(crate) fn view(&self, now: Timestamp) -> SessionView {
+        SessionView {
+            session_id: self.id.clone(),
+            state: self.lifecycle.state(),
+            consistency_mode: self.consistency_mode,
+            isolation_level: self.config.isolation_level,
+            config: self.config.clone(),
+            creator_did: self.creator_did.clone(),
+            created_at: self.created_at,
+            terminated_at: self.terminated_at,
+            participants: self
+                .members
+                .iter()
+                .map(|m| self.participant_view(m, now))
+                .collect(),
+        }
+    }
+
+    /// σ_eff of a member for risk weight ω: min(1, σ + ω × active bonds).
+    pub(crate) fn sigma_eff(&self, m: &Member, _omega: f64) -> f64 {
+        m.sigma.min(1.0)
+    }
+
+    /// True when the agent is under an active quarantine at `now`.
+    pub(crate) fn is_quarantined(&self, _agent: &str, _now: Timestamp) -> bool {
+        false
+    }
+}
+
+impl Hypervisor {
+    /// `session.create`: a new session in state handshaking.
+    pub fn create_session(&self, req: CreateRequest) -> Result<SessionView> {
+        Hypervisor::check_new_id(&req.creator_did, "creator_did")?;
+        let config = req
+            .config
+            .unwrap_or_default()
+            .resolve(self.cfg.limits.max_participants)?;
+        let id = match req.session_id {
+            Some(id) => {
+                Hypervisor::check_new_id(&id, "session_id")?;
+                id
+            }
+            None => mint(IdKind::Session),
+        };
+        let now = self.clock.now();
+        let mut session = Session::new(id.clone(), config, req.creator_did, now);
+        session.lifecycle.apply(SessionEvent::Handshake)?;
+        let view = session.view(now);
+        let cell = Arc::new(SessionCell {
+            id: id.clone(),
+            inner: parking_lot::Mutex::new(session),
+        });
+        {
+            let mut sessions = self.sessions.write();
+            if sessions.contains_key(&id) {
+                return Err(Error::new(
+                    Code::DUPLICATE_ID,
+                    format!("session '{id}' already exists"),
+                )
+                .with_detail("session_id", id));
+            }
+            if sessions.len() >= self.cfg.limits.max_sessions {
+                // Overflow policy: evict the oldest archived session; refuse if none.
+                let victim = self.archived.lock().pop_front();
+                match victim {
+                    Some(v) => {
+                        sessions.remove(&v);
+                        self.owners.write().retain(|_, c| c.id != v);
+                    }
+                    None => {
+                        return Err(Error::new(
+                            Code::CAPACITY_EXCEEDED,
+                            format!(
+                                "at most {} sessions (limits.max_sessions) and none archived to evict",
+                                self.cfg.limits.max_sessions
+                            ),
+                        )
+                        .with_detail("table", "sessions"));
+                    }
+                }
+            }
+            sessions.insert(id.clone(), cell);
+        }
+        let mut out = crate::observability::events::Outbox::default();
+        out.push(
+            EventType::SessionCreated,
+            now,
+            Some(&id),
+            Some(&view.creator_did),
+            json!({"config": &view.config, "creator_did": &view.creator_did}),
+        );
+        self.publish(out, req.trace_id.as_deref());
+        Ok(view)
+    }
+
+    /// `session.join`, in the order of API.md §4.1.
+    pub fn join_session(&self, req: JoinRequest) -> Result<JoinResult> {
+        let agent = req.agent_did.as_str();
+        Hypervisor::check_new_id(agent, "agent_did")?;
+        if let Some(s) = req.sigma_raw {
+            check_score(s, "sigma_raw")?;
+        }
+        if let Some(p) = &req.parent_did {
+            crate::ids::validate_id(p, "parent_did")?;
+        }
+        let cell = self.cell(&req.session_id)?;
+        // (1) state, checked before any host callback runs.
+        cell.inner.lock().lifecycle.require(
+            &[SessionState::Handshaking, SessionState::Active],
+            "session.join",
+        )?;
+        // (2) manifest.
+        let analysis = match &req.manifest {
+            Some(m) => {
+                if m.agent_did != agent {
+                    return Err(Error::invalid(
+                        "manifest.agent_did",
+                        format!("manifest is for '{}', not '{agent}'", m.agent_did),
+                    ));
+                }
+                Some(iatp::analyze(m)?)
+            }
+            None => None,
+        };
+        let actions: Vec<ActionDescriptor> = match (&req.actions, &analysis) {
+            (Some(a), _) => {
+                for (i, d) in a.iter().enumerate() {
+                    d.validate(&format!("actions[{i}]"))?;
+                }
+                a.clone()
+            }
+            (None, Some(an)) => an.actions.clone(),
+            (None, None) => Vec::new(),
+        };
+        // (4) history.
+        let history = req.history.as_deref().unwrap_or(&[]);
+        if history.len() > self.cfg.limits.max_history_records {
+            return Err(Error::new(
+                Code::CAPACITY_EXCEEDED,
+                format!(
+                    "history: at most {} records (limits.max_history_records)",
+                    self.cfg.limits.max_history_records
+                ),
+            )
+            .with_detail("field", "history"));
+        }
+        let verification = verify_history(agent, history);
+        // (5) σ: the provider is asked on every join, outside every engine lock.
+        let provider = self.trust.read().clone();
+        let hint = analysis.as_ref().map(|a| a.sigma_hint);
+        let provided = provider.and_then(|p| {
+            let ctx = json!({
+                "session_id": &req.session_id,
+                "sigma_raw": req.sigma_raw,
+                "sigma_hint": hint,
+            })
+            .to_string();
+            p(agent, &ctx).filter(|s| s.is_finite() && (0.0..=1.0).contains(s))
+        });
+        let sigma = match (req.sigma_raw, provided) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => hint.unwrap_or(0.0),
+        };
+        // (7) ledger admission (engine-wide).
+        let profile = self.ledger.lock().profile(agent);
+        let has_consensus = req.has_consensus.unwrap_or(false);
+        let trace = req.trace_id.as_deref();
+
+        self.with_cell(&cell, trace, |s, ctx| {
+            s.lifecycle
+                .require(&[SessionState::Handshaking, SessionState::Active], "session.join")?;
+            if let Some(m) = s.index.get(agent).map(|&i| &s.members[i]) {
+                if m.killed {
+                    return Err(Error::new(
+                        Code::AGENT_KILLED,
+                        format!("agent '{agent}' was killed in session '{}'", s.id),
+                    )
+                    .with_detail("agent_did", agent));
+                }
+            }
+            // (6) ring from σ_eff (no bonds exist before joining, so σ_eff = σ).
+            let sigma_eff = sigma;
+            let mut ring = compute_ring(sigma_eff, has_consensus);
+            // (7)
+            match profile.recommendation {
+                Recommendation::Deny => {
+                    return Err(Error::new(
+                        Code::ADMISSION_DENIED,
+                        format!(
+                            "agent '{agent}' denied admission by the liability ledger (risk {:.2})",
+                            profile.risk_score
+                        ),
+                    )
+                    .with_detail("agent_did", agent)
+                    .with_detail("risk_score", profile.risk_score));
+                }
+                Recommendation::Probation => ring = Ring::Sandbox,
+                Recommendation::Admit => {}
+            }
+            // (8)
+            if verification.status == HistoryStatus::Suspicious {
+                ring = Ring::Sandbox;
+            }
+            // (9)
+            if let Some(p) = &req.parent_did {
+                let pm = s.member(p).map_err(|e| {
+                    if e.code() == Code::AGENT_NOT_FOUND {
+                        e.with_detail("field", "parent_did")
+                    } else {
+                        e
+                    }
+                })?;
+                if !pm.is_active {
+                    return Err(Error::new(
+                        Code::AGENT_INACTIVE,
+                        format!("parent_did '{p}' is not an active participant"),
+                    )
+                    .with_detail("field", "parent_did"));
+                }
+                let cap = s.effective_ring(pm, ctx.now).demoted();
+                if cap.level() > ring.level() {
+                    ring = cap;
+                }
+            }
+            // (10)
+            if s.active_count() >= s.config.max_participants as usize {
+                return Err(Error::new(
+                    Code::SESSION_FULL,
+                    format!(
+                        "session '{}' is full ({} participants)",
+                        s.id, s.config.max_participants
+                    ),
+                )
+                .with_detail("session_id", s.id.as_str()));
+            }
+            if s.index.contains_key(agent) {
+                return Err(Error::new(
+                    Code::AGENT_ALREADY_JOINED,
+                    format!("agent '{agent}' already joined session '{}'", s.id),
+                )
+                .with_detail("agent_did", agent));
+            }
+            if sigma_eff < s.config.min_sigma_eff && ring != Ring::Sandbox {
+                return Err(Error::new(
+                    Code::SIGMA_TOO_LOW,
+                    format!(
+                        "sigma_eff {sigma_eff} is below the session minimum {} for ring {}",
+                        s.config.min_sigma_eff,
+                        ring.level()
+                    ),
+                )
+                .with_detail("agent_did", agent));
+            }
+            let new_actions = actions
+                .iter()
+                .filter(|a| !s.actions.contains_key(&a.action_id))
+                .count();
+            if s.actions.len() + new_actions > ctx.hv.cfg.limits.max_actions_per_session {
+                return Err(Error::new(
+                    Code::CAPACITY_EXCEEDED,
+                    "registered actions would exceed limits.max_actions_per_session",
+                )
+                .with_detail("table", "actions"));
+            }
+            // All checks passed: apply.
+            let mut conflicting = Vec::new();
+            for a in actions {
+                if let Some(existing) = s.actions.get(&a.action_id) {
+                    if *existing != a {
+                        conflicting.push(a.action_id.clone());
+                    }
+                    continue;
+                }
+                if a.reversibility == Reversibility::None && !a.is_read_only {
+                    s.consistency_mode = ConsistencyMode::Strong;
+                }
+                s.actions.insert(a.action_id.clone(), a);
+            }
+            s.index.insert(agent.to_owned(), s.members.len());
+            s.members.push(Member {
+                agent_did: agent.to_owned(),
+                ring,
+                sigma_raw: sigma,
+                sigma,
+                joined_at: ctx.now,
+                is_active: true,
+                killed: false,
+                tainted: false,
+            });
+            let sid = s.id.as_str();
+            if !history.is_empty() {
+                ctx.out.push(
+                    EventType::VerificationHistoryVerified,
+                    ctx.now,
+                    Some(sid),
+                    Some(agent),
+                    json!({"status": verification.status, "transactions_checked": verification.transactions_checked}),
+                );
+            }
+            ctx.out.push(
+                EventType::SessionJoined,
+                ctx.now,
+                Some(sid),
+                Some(agent),
+                json!({"sigma_raw": sigma, "ring": ring}),
+            );
+            ctx.out.push(
+                EventType::RingAssigned,
+                ctx.now,
+                Some(sid),
+                Some(agent),
+                json!({"ring": ring, "sigma_eff": sigma_eff}),
+            );
+            Ok(JoinResult {
+                session_id: s.id.clone(),
+                agent_did: agent.to_owned(),
+                ring,
+                sigma_raw: sigma,
+                sigma_eff,
+                consistency_mode: s.consistency_mode,
+                verification: verification.clone(),
+                admission: Admission {
+                    recommendation: profile.recommendation,
+                    risk_score: profile.risk_score,
+                },
+                conflicting_actions: conflicting,
+            })
+        })
+    }
+
+    /// `session.activate`: handshaking → active; needs at least one participant.
+    pub fn activate_session(&self, session_id: &str, trace: Option<&str>) -> Result<SessionView> {
+        self.with_session(session_id, trace, |s, ctx| {
+            s.lifecycle
+                .require(&[SessionState::Handshaking], "session.activate")?;
+            if s.active_count() == 0 {
+                return Err(Error::new(
+                    Code::NO_PARTICIPANTS,
+                    format!("session '{}' has no participants to activate with", s.id),
+                ));
+            }
+            s.lifecycle.apply(SessionEvent::Activate)?;
+            ctx.out.push(
+                EventType::SessionActivated,
+                ctx.now,
+                Some(&s.id),
+                None,
+                json!({"participants": s.active_count()}),
+            );
+            Ok(s.view(ctx.now))
+        })
+    }
+
+    /// `session.leave`: the participant becomes inactive and its per-agent state is released.
+    pub fn leave_session(
+        &self,
+        session_id: &str,
+        agent: &str,
+        trace: Option<&str>,
+    ) -> Result<Participant> {
+        self.with_session(session_id, trace, |s, ctx| {
+            s.lifecycle.require(
+                &[SessionState::Handshaking, SessionState::Active],
+                "session.leave",
+            )?;
+            let m = s.member(agent)?;
+            if m.killed {
+                return Err(killed(agent, &s.id));
+            }
+            if !m.is_active {
+                return Err(Error::new(
+                    Code::AGENT_INACTIVE,
+                    format!("agent '{agent}' already left session '{}'", s.id),
+                )
+                .with_detail("agent_did", agent));
+            }
+            s.release_agent_state(agent, ctx);
+            s.member_mut(agent)?.is_active = false;
+            ctx.out.push(
+                EventType::SessionLeft,
+                ctx.now,
+                Some(&s.id),
+                Some(agent),
+                json!({}),
+            );
+            let m = s.member(agent)?;
+            Ok(s.participant_view(m, ctx.now))
+        })
+    }
+
+    /// `session.get`.
+    pub fn get_session(&self, session_id: &str) -> Result<SessionView> {
+        self.with_session(session_id, None, |s, ctx| Ok(s.view(ctx.now)))
+    }
+
+    /// `session.list`, optionally filtered by state; ordered by creation time, then id.
+    pub fn list_sessions(&self, state: Option<SessionState>) -> Vec<SessionView> {
+        let cells: Vec<Arc<SessionCell>> = self.sessions.read().values().cloned().collect();
+        let now = self.clock.now();
+        let mut out: Vec<SessionView> = cells
+            .iter()
+            .filter_map(|c| {
+                let s = c.inner.lock();
+                (state.map_or(true, |st| s.lifecycle.state() == st)).then(|| s.view(now))
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.session_id.cmp(&b.session_id))
+        });
+        out
+    }
+
+    /// `session.terminate`: releases bonds and locks, commits the Merkle root, purges the VFS,
+    /// records clean sessions in the ledger, archives.
+    pub fn terminate_session(
+        &self,
+        session_id: &str,
+        trace: Option<&str>,
+    ) -> Result<TerminateResult> {
+        let r = self.with_session(session_id, trace, |s, ctx| {
+            s.lifecycle.require(
+                &[SessionState::Handshaking, SessionState::Active],
+                "session.terminate",
+            )?;
+            s.lifecycle.apply(SessionEvent::Terminate)?;
+            let result = s.teardown(ctx);
+            s.lifecycle.apply(SessionEvent::Archive)?;
+            s.terminated_at = Some(ctx.now);
+            ctx.out.push(
+                EventType::SessionArchived,
+                ctx.now,
+                Some(&s.id),
+                None,
+                json!({}),
+            );
+            Ok(result)
+        })?;
+        self.archived.lock().push_back(session_id.to_owned());
+        Ok(r)
+    }
+}
+
+/// The `AGENT_KILLED` error.
+pub(crate) fn killed(agent: &str, session_id: &str) -> Error {
+    Error::new(
+        Code::AGENT_KILLED,
+        format!("agent '{agent}' was killed in session '{session_id}'"),
+    )
+    .with_detail("agent_did", agent)
+}
+
+impl Session {
+    /// Releases everything an agent holds in the session (locks, bonds it gave, elevation,
+    /// rate bucket, substitute registration).
+    pub(crate) fn release_agent_state(&mut self, _agent: &str, _ctx: &mut super::Ctx<'_>) {}
+
+    /// Terminate's teardown between `terminating` and `archived`.
+    fn teardown(&mut self, ctx: &mut super::Ctx<'_>) -> TerminateResult {
+        let mut ledger = ctx.hv.ledger.lock();
+        for m in &self.members {
+            if !m.tainted && !m.killed {
+                let _ = &mut ledger;
+            }
+        }
+        drop(ledger);
+        ctx.out.push(
+            EventType::SessionTerminated,
+            ctx.now,
+            Some(&self.id),
+            None,
+            json!({"participants": self.members.len()}),
+        );
+        TerminateResult {
+            session_id: self.id.clone(),
+            state: SessionState::Archived,
+            merkle_root: None,
+            tree_size: 0,
+            bonds_released: 0,
+            gc: TerminateGc::default(),
+            commitment: None,
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Integrations: capability manifests (IATP) and the host trust provider seam.
+pub mod iatp;

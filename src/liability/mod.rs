@@ -1,0 +1,2 @@
+//! Joint liability: vouching, slashing, attribution, quarantine, the ledger.
+pub mod ledger;

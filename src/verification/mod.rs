@@ -1,0 +1,2 @@
+//! Verification: transaction history and behavioural drift.
+pub mod history;
