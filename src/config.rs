@@ -55,8 +55,12 @@ pub const ATTRIBUTION_WEIGHTS: (f64, f64, f64) = (0.5, 0.3, 0.2);
 pub const ATTRIBUTION_DEFAULT_RISK: f64 = 0.5;
 /// Ledger risk: per slash × max(sev, 0.5).
 pub const RISK_PER_SLASH: f64 = 0.15;
+/// Ledger risk: a slash counts with severity at least this.
+pub const RISK_SLASH_SEVERITY_FLOOR: f64 = 0.5;
 /// Ledger risk: per quarantine × max(sev, 0.3).
 pub const RISK_PER_QUARANTINE: f64 = 0.10;
+/// Ledger risk: a quarantine counts with severity at least this.
+pub const RISK_QUARANTINE_SEVERITY_FLOOR: f64 = 0.3;
 /// Ledger risk: per fault × sev.
 pub const RISK_PER_FAULT: f64 = 0.05;
 /// Ledger risk: minus this per clean session.
@@ -65,6 +69,8 @@ pub const RISK_PER_CLEAN_SESSION: f64 = 0.05;
 pub const RISK_DENY: f64 = 0.6;
 /// Risk at or above this: probation.
 pub const RISK_PROBATION: f64 = 0.3;
+/// Longest quarantine accepted, seconds (one year; also the `quarantine_seconds` maximum).
+pub const MAX_QUARANTINE_SECS: u64 = 31_536_000;
 /// Severity of a manual quarantine.
 pub const MANUAL_QUARANTINE_SEVERITY: f64 = 0.5;
 /// ω used when drift slashes an agent.
@@ -83,6 +89,20 @@ pub const STEP_MAX_RETRIES: u32 = 100;
 pub const HISTORY_MIN_RECORDS: usize = 5;
 /// Summary hashes shorter than this are suspicious.
 pub const HISTORY_MIN_HASH_LEN: usize = 16;
+/// Summary hashes longer than this (bytes) are refused as input.
+pub const HISTORY_MAX_HASH_BYTES: usize = 1024;
+
+// ---------------------------------------------------------------- IATP (§4.8)
+/// σ hint of IATP trust level `verified_partner`.
+pub const IATP_SIGMA_VERIFIED_PARTNER: f64 = 0.95;
+/// σ hint of IATP trust level `trusted`.
+pub const IATP_SIGMA_TRUSTED: f64 = 0.80;
+/// σ hint of IATP trust level `standard` (also for unknown levels).
+pub const IATP_SIGMA_STANDARD: f64 = 0.60;
+/// σ hint of IATP trust level `probationary`.
+pub const IATP_SIGMA_PROBATIONARY: f64 = 0.35;
+/// σ hint of IATP trust level `untrusted`.
+pub const IATP_SIGMA_UNTRUSTED: f64 = 0.10;
 
 /// Drift severity thresholds (config `drift_thresholds`).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]

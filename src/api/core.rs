@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::{ActionDescriptor, SessionState};
 use crate::observability::events::{EventQuery, EventType};
 use crate::observability::trace;
-use crate::verification::history::{verify_history, TransactionRecord};
+use crate::verification::history::{validate_records, verify_history, TransactionRecord};
 
 pub(super) const METHODS: &[(&str, Handler)] = &[
     ("session.create", session_create),
@@ -170,16 +170,12 @@ fn ring_check(hv: &Hypervisor, req: &str) -> Result<String> {
 fn verify_history_m(hv: &Hypervisor, req: &str) -> Result<String> {
     let r: HistoryReq = parse(req)?;
     crate::ids::validate_id(&r.agent_did, "agent_did")?;
-    if r.history.len() > hv.config().limits.max_history_records {
-        return Err(Error::invalid(
-            "history",
-            format!(
-                "at most {} records (limits.max_history_records)",
-                hv.config().limits.max_history_records
-            ),
-        ));
-    }
-    respond(&verify_history(&r.agent_did, &r.history))
+    validate_records(
+        &r.history,
+        hv.config().limits.max_history_records,
+        "history",
+    )?;
+    respond(&verify_history(&r.history))
 }
 
 fn events_query(hv: &Hypervisor, req: &str) -> Result<String> {

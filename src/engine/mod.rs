@@ -114,10 +114,7 @@ impl Hypervisor {
         };
         Hypervisor {
             events: EventBus::new(cfg.limits.max_events, cfg.limits.max_subscriptions),
-            ledger: Mutex::new(crate::liability::ledger::Ledger::new(
-                cfg.limits.max_ledger_agents,
-                cfg.limits.max_ledger_entries_per_agent,
-            )),
+            ledger: Mutex::new(crate::liability::ledger::Ledger::new(&cfg.limits)),
             cfg,
             clock,
             sessions: RwLock::new(HashMap::new()),

@@ -366,7 +366,11 @@ impl Hypervisor {
                         format!("manifest is for '{}', not '{agent}'", m.agent_did),
                     ));
                 }
-                Some(iatp::analyze(m)?)
+                Some(iatp::analyze(
+                    m.clone(),
+                    "manifest",
+                    self.cfg.limits.max_actions_per_session,
+                )?)
             }
             None => None,
         };
@@ -382,17 +386,8 @@ impl Hypervisor {
         };
         // (4) history.
         let history = req.history.as_deref().unwrap_or(&[]);
-        if history.len() > self.cfg.limits.max_history_records {
-            return Err(Error::new(
-                Code::CAPACITY_EXCEEDED,
-                format!(
-                    "history: at most {} records (limits.max_history_records)",
-                    self.cfg.limits.max_history_records
-                ),
-            )
-            .with_detail("field", "history"));
-        }
-        let verification = verify_history(agent, history);
+        validate_records(history, self.cfg.limits.max_history_records, "history")?;
+        let verification = verify_history(history);
         // (5) σ: the provider is asked on every join, outside every engine lock.
         let provider = self.trust.read().clone();
         let hint = analysis.as_ref().map(|a| a.sigma_hint);

@@ -1,2 +1,3 @@
-//! Integrations: capability manifests (IATP) and the host trust provider seam.
+//! Integrations with external trust systems (API.md §4.8): IATP manifest analysis.
+
 pub mod iatp;

@@ -1,2 +1,5 @@
-//! Verification: transaction history and behavioural drift.
+//! Verification (API.md §4.8): transaction-history checks at admission and behavioural drift
+//! scoring between claimed and observed embeddings.
+
+pub mod drift;
 pub mod history;
