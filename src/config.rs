@@ -83,6 +83,14 @@ pub const STEP_DEFAULT_TIMEOUT_SECS: u32 = 300;
 pub const STEP_MAX_TIMEOUT_SECS: u32 = 86_400;
 /// Maximum retries of one step.
 pub const STEP_MAX_RETRIES: u32 = 100;
+/// Maximum resources one step may declare.
+pub const STEP_MAX_RESOURCES: usize = 256;
+/// Maximum length of a checkpoint goal, bytes.
+pub const CHECKPOINT_GOAL_MAX_BYTES: usize = 4096;
+
+// ---------------------------------------------------------------- VFS (§4.2)
+/// Longest VFS path accepted (before and after normalisation), bytes.
+pub const VFS_MAX_PATH_BYTES: usize = 4096;
 
 // ---------------------------------------------------------------- verification (§4.8)
 /// Fewer history records than this: probationary.

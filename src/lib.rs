@@ -51,6 +51,7 @@ pub mod liability;
 pub mod model;
 pub mod observability;
 pub mod rings;
+pub mod saga;
 pub mod security;
 pub mod session;
 pub mod verification;

@@ -21,7 +21,7 @@ use crate::observability::events::EventType;
 use crate::rings::enforcer::compute_ring;
 use crate::session::lifecycle::SessionEvent;
 use crate::verification::history::{
-    verify_history, HistoryReport, HistoryStatus, TransactionRecord,
+    validate_records, verify_history, HistoryReport, HistoryStatus, TransactionRecord,
 };
 
 /// `SessionConfig` as sent: every field optional.
