@@ -88,6 +88,12 @@ pub const STEP_MAX_RESOURCES: usize = 256;
 /// Maximum length of a checkpoint goal, bytes.
 pub const CHECKPOINT_GOAL_MAX_BYTES: usize = 4096;
 
+// ---------------------------------------------------------------- audit (§4.7)
+/// Longest `changes[i].path` accepted by `audit.capture`, bytes.
+pub const MAX_CHANGE_PATH_BYTES: usize = 4096;
+/// Longest `changes[i].content_hash` / `previous_hash` accepted by `audit.capture`, bytes.
+pub const MAX_CHANGE_HASH_BYTES: usize = 256;
+
 // ---------------------------------------------------------------- VFS (§4.2)
 /// Longest VFS path accepted (before and after normalisation), bytes.
 pub const VFS_MAX_PATH_BYTES: usize = 4096;

@@ -40,6 +40,7 @@ macro_rules! request {
 }
 
 pub mod api;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod engine;
