@@ -7,6 +7,7 @@
 //! never while calling host code. Events are collected in an [`Outbox`] during a call and
 //! published after every engine lock is released.
 
+mod governance;
 mod rings;
 mod sessions;
 mod state;
