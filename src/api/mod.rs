@@ -6,6 +6,8 @@
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
 mod core;
+mod liability;
+mod security;
 
 pub use self::core::parse_config;
 
@@ -32,7 +34,7 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
-        for slice in [core::METHODS] {
+        for slice in [core::METHODS, liability::METHODS, security::METHODS] {
             for (name, h) in slice {
                 m.insert(*name, *h);
             }
