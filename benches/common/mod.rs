@@ -1,0 +1,572 @@
+//! Shared benchmark workloads: every operation of the suite exists twice, once on the native
+//! Rust API (`agent_hypervisor::Hypervisor` methods) and once through the C ABI with JSON
+//! (`hv_call` and the named exports, called from Rust exactly as a C host would call them).
+//!
+//! Both the criterion suite (`benches/governance.rs`) and the table printer
+//! (`benches/table.rs`) drive the same [`Workload`]s, so the numbers in `make bench` and in
+//! criterion's reports measure the same thing.
+//!
+//! The workload mirrors the Python original's `benchmarks/bench_hypervisor.py`: ring
+//! computation, σ_eff, delta capture, Merkle root, chain verification, session lifecycle, a
+//! 3-step saga and the full governance pipeline.
+#![allow(dead_code)]
+
+use std::ffi::{c_char, CStr};
+use std::io::Write as _;
+use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use agent_hypervisor::engine::{CreateRequest, JoinRequest, VouchRequest};
+use agent_hypervisor::ffi::{self, HvHypervisor, HvStatus};
+use agent_hypervisor::Hypervisor;
+
+/// Engine configuration used by every benchmark (native and ABI alike): the defaults, except
+/// rate limits high enough that long-lived benchmark sessions are never throttled (a
+/// throttled call would measure the error path instead of the operation).
+pub const BENCH_CONFIG: &str =
+    r#"{"rate_limits":{"0":[1e9,1e9],"1":[1e9,1e9],"2":[1e9,1e9],"3":[1e9,1e9]}}"#;
+
+/// Process-wide counter for caller-chosen ids (`bench-<n>`), unique across workloads.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh number for caller-chosen ids.
+pub fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A native engine with the benchmark configuration.
+pub fn native_engine() -> Hypervisor {
+    let cfg = agent_hypervisor::api::parse_config(BENCH_CONFIG).expect("bench config is valid");
+    Hypervisor::new(cfg)
+}
+
+/// True when the method table has `method` (areas being wired concurrently may lack some).
+pub fn has_method(method: &str) -> bool {
+    agent_hypervisor::api::table().contains_key(method)
+}
+
+// ------------------------------------------------------------------------------ C ABI
+
+/// A C-ABI engine handle plus a reusable request buffer, used the way a C host uses the
+/// library: NUL-terminated JSON in, a library-owned string out, released with
+/// `hv_string_free`.
+pub struct Abi {
+    hv: *mut HvHypervisor,
+    req: Vec<u8>,
+}
+
+// SAFETY: the handle is thread-safe by contract (API.md §1); `Abi` only adds a buffer.
+unsafe impl Send for Abi {}
+
+impl Abi {
+    /// `hv_create` with [`BENCH_CONFIG`].
+    pub fn new() -> Abi {
+        let cfg = format!("{BENCH_CONFIG}\0");
+        let mut hv: *mut HvHypervisor = ptr::null_mut();
+        // SAFETY: `cfg` is NUL-terminated; `hv` is a valid out-pointer; NULL out_json is allowed.
+        let st = unsafe { ffi::hv_create(cfg.as_ptr().cast(), &mut hv, ptr::null_mut()) };
+        assert_eq!(st, HvStatus::HV_OK, "hv_create failed");
+        Abi {
+            hv,
+            req: Vec::with_capacity(512),
+        }
+    }
+
+    /// The raw handle.
+    pub fn handle(&self) -> *mut HvHypervisor {
+        self.hv
+    }
+
+    /// Formats the request into the reusable buffer (NUL-terminated) and returns its pointer.
+    fn request(&mut self, args: std::fmt::Arguments<'_>) -> *const c_char {
+        self.req.clear();
+        self.req
+            .write_fmt(args)
+            .expect("writing to a Vec cannot fail");
+        self.req.push(0);
+        self.req.as_ptr().cast()
+    }
+
+    /// `hv_call(method, request)`; panics unless `HV_OK` (a benchmark must never silently
+    /// measure an error path). `method` ends with `\0`.
+    pub fn call(&mut self, method: &'static str, args: std::fmt::Arguments<'_>) {
+        let req = self.request(args);
+        let mut out: *mut c_char = ptr::null_mut();
+        // SAFETY: live handle; `method` and `req` are NUL-terminated; `out` is a valid pointer.
+        let st = unsafe { ffi::hv_call(self.hv, method.as_ptr().cast(), req, &mut out) };
+        finish(st, out, method);
+    }
+
+    /// Like [`Self::call`] but returns the response text (setup paths only).
+    pub fn call_text(&mut self, method: &'static str, args: std::fmt::Arguments<'_>) -> String {
+        let req = self.request(args);
+        let mut out: *mut c_char = ptr::null_mut();
+        // SAFETY: as in `call`.
+        let st = unsafe { ffi::hv_call(self.hv, method.as_ptr().cast(), req, &mut out) };
+        // SAFETY: `out` is NULL or a NUL-terminated string from the library.
+        let text = if out.is_null() {
+            String::new()
+        } else {
+            unsafe { CStr::from_ptr(out) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        // SAFETY: `out` came from the library and is freed once.
+        unsafe { ffi::hv_string_free(out) };
+        assert_eq!(st, HvStatus::HV_OK, "{method} failed: {text}");
+        text
+    }
+
+    /// A named export taking `(hv, request_json, out_json)`.
+    pub fn export(
+        &mut self,
+        f: unsafe extern "C" fn(*mut HvHypervisor, *const c_char, *mut *mut c_char) -> HvStatus,
+        name: &'static str,
+        args: std::fmt::Arguments<'_>,
+    ) {
+        let req = self.request(args);
+        let mut out: *mut c_char = ptr::null_mut();
+        // SAFETY: `f` is one of the library's named exports; arguments as in `call`.
+        let st = unsafe { f(self.hv, req, &mut out) };
+        finish(st, out, name);
+    }
+}
+
+impl Drop for Abi {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from `hv_create` and is destroyed once, with no call in flight.
+        unsafe { ffi::hv_destroy(self.hv) };
+    }
+}
+
+/// Frees the response; panics with the error text unless `HV_OK`.
+fn finish(st: HvStatus, out: *mut c_char, what: &str) {
+    if st != HvStatus::HV_OK {
+        // SAFETY: `out` is NULL or a NUL-terminated string from the library.
+        let text = if out.is_null() {
+            String::new()
+        } else {
+            unsafe { CStr::from_ptr(out) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        // SAFETY: freed once.
+        unsafe { ffi::hv_string_free(out) };
+        panic!("{what} returned {st:?}: {text}");
+    }
+    // SAFETY: `out` came from the library and is freed once.
+    unsafe { ffi::hv_string_free(out) };
+}
+
+// ------------------------------------------------------------------------------ workloads
+
+/// One benchmarked operation with its own state.
+pub trait Workload {
+    /// One measured operation.
+    fn op(&mut self);
+    /// Called outside the timed region every [`Self::rotate_every`] operations, so that
+    /// per-session tables (deltas, sagas) do not grow without bound during long runs.
+    fn rotate(&mut self) {}
+    /// Operations between two [`Self::rotate`] calls.
+    fn rotate_every(&self) -> u64 {
+        u64::MAX
+    }
+    /// Operations per timed sample in the table printer: >1 only for operations so short
+    /// that the timer's own cost (~20–30 ns) would dominate a single call.
+    fn batch(&self) -> u32 {
+        1
+    }
+}
+
+/// Native or C ABI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// `agent_hypervisor::Hypervisor` methods.
+    Native,
+    /// `hv_call` / named exports with JSON.
+    Abi,
+}
+
+/// A benchmark of the suite: its table label, criterion id, and how to build each variant.
+pub struct Spec {
+    /// Row label in the table.
+    pub label: &'static str,
+    /// Criterion group id.
+    pub id: &'static str,
+    /// JSON methods the ABI variant needs (areas wired concurrently may lack some).
+    pub needs: &'static [&'static str],
+    /// Whether the native variant exists in this build.
+    pub native: bool,
+    /// Builds the workload for a path.
+    pub build: fn(Path) -> Box<dyn Workload>,
+}
+
+impl Spec {
+    /// True when `path` can run in this build.
+    pub fn available(&self, path: Path) -> bool {
+        match path {
+            Path::Native => self.native,
+            Path::Abi => self.needs.iter().all(|m| has_method(m)),
+        }
+    }
+}
+
+/// Every benchmark of the suite, in table order.
+pub fn suite() -> Vec<Spec> {
+    vec![
+        Spec {
+            label: "ring computation (σ 0.85)",
+            id: "ring_compute",
+            needs: &["ring.compute"],
+            native: true,
+            build: |p| Box::new(RingCompute::new(p)),
+        },
+        Spec {
+            label: "σ_eff, 10 prior vouches",
+            id: "sigma_eff_10",
+            needs: &["liability.sigma_eff"],
+            native: true,
+            build: |p| Box::new(SigmaEff::new(p, 10)),
+        },
+        Spec {
+            label: "σ_eff, 10 000 prior vouches",
+            id: "sigma_eff_10000",
+            needs: &["liability.sigma_eff"],
+            native: true,
+            build: |p| Box::new(SigmaEff::new(p, 10_000)),
+        },
+        Spec {
+            label: "session lifecycle (create→join→activate→terminate)",
+            id: "session_lifecycle",
+            needs: &["session.create"],
+            native: true,
+            build: |p| Box::new(Lifecycle::new(p)),
+        },
+    ]
+}
+
+// ---- ring computation
+
+struct RingCompute {
+    path: Path,
+    native: Option<Hypervisor>,
+    abi: Option<Abi>,
+}
+
+impl RingCompute {
+    fn new(path: Path) -> Self {
+        match path {
+            Path::Native => RingCompute {
+                path,
+                native: Some(native_engine()),
+                abi: None,
+            },
+            Path::Abi => RingCompute {
+                path,
+                native: None,
+                abi: Some(Abi::new()),
+            },
+        }
+    }
+}
+
+impl Workload for RingCompute {
+    fn op(&mut self) {
+        match self.path {
+            Path::Native => {
+                let hv = self.native.as_ref().expect("native engine");
+                let r = hv.ring_compute(std::hint::black_box(0.85), false);
+                std::hint::black_box(r.expect("ring.compute"));
+            }
+            Path::Abi => {
+                let abi = self.abi.as_mut().expect("abi engine");
+                abi.call("ring.compute\0", format_args!(r#"{{"sigma_eff":0.85}}"#));
+            }
+        }
+    }
+
+    fn batch(&self) -> u32 {
+        match self.path {
+            Path::Native => 256,
+            Path::Abi => 1,
+        }
+    }
+}
+
+// ---- σ_eff with a vouch history
+
+/// A session with a voucher and a vouchee whose history holds `prior` vouches (vouch/release
+/// churn, so every record but the last is released); the operation asks the vouchee's σ_eff.
+struct SigmaEff {
+    path: Path,
+    native: Option<Hypervisor>,
+    abi: Option<Abi>,
+    session: String,
+}
+
+impl SigmaEff {
+    fn new(path: Path, prior: usize) -> Self {
+        let session = format!("bench-{}", next_id());
+        let mut me = SigmaEff {
+            path,
+            native: None,
+            abi: None,
+            session,
+        };
+        match path {
+            Path::Native => {
+                let hv = native_engine();
+                native_session(&hv, &me.session, &["did:mesh:voucher", "did:mesh:vouchee"]);
+                for i in 0..prior {
+                    let rec = hv
+                        .vouch(&VouchRequest {
+                            session_id: me.session.clone(),
+                            voucher_did: "did:mesh:voucher".into(),
+                            vouchee_did: "did:mesh:vouchee".into(),
+                            bond_pct: Some(0.2),
+                            expires_at: None,
+                            trace_id: None,
+                        })
+                        .expect("vouch");
+                    if i + 1 < prior {
+                        hv.release_vouch(&rec.vouch_id, None).expect("release");
+                    }
+                }
+                me.native = Some(hv);
+            }
+            Path::Abi => {
+                let mut abi = Abi::new();
+                abi_session(
+                    &mut abi,
+                    &me.session,
+                    &["did:mesh:voucher", "did:mesh:vouchee"],
+                );
+                for i in 0..prior {
+                    let text = abi.call_text(
+                        "liability.vouch\0",
+                        format_args!(
+                            r#"{{"session_id":"{}","voucher_did":"did:mesh:voucher","vouchee_did":"did:mesh:vouchee","bond_pct":0.2}}"#,
+                            me.session
+                        ),
+                    );
+                    if i + 1 < prior {
+                        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+                        let id = v["vouch_id"].as_str().expect("vouch_id").to_owned();
+                        abi.call_text(
+                            "liability.release\0",
+                            format_args!(r#"{{"vouch_id":"{id}"}}"#),
+                        );
+                    }
+                }
+                me.abi = Some(abi);
+            }
+        }
+        me
+    }
+}
+
+impl Workload for SigmaEff {
+    fn op(&mut self) {
+        match self.path {
+            Path::Native => {
+                let hv = self.native.as_ref().expect("native engine");
+                let s = hv.sigma_eff(&self.session, "did:mesh:vouchee", 0.5);
+                std::hint::black_box(s.expect("sigma_eff"));
+            }
+            Path::Abi => {
+                let abi = self.abi.as_mut().expect("abi engine");
+                abi.call(
+                    "liability.sigma_eff\0",
+                    format_args!(
+                        r#"{{"session_id":"{}","agent_did":"did:mesh:vouchee","risk_weight":0.5}}"#,
+                        self.session
+                    ),
+                );
+            }
+        }
+    }
+}
+
+// ---- session lifecycle
+
+struct Lifecycle {
+    path: Path,
+    native: Option<Hypervisor>,
+    abi: Option<Abi>,
+}
+
+impl Lifecycle {
+    fn new(path: Path) -> Self {
+        Lifecycle {
+            path,
+            native: (path == Path::Native).then(native_engine),
+            abi: (path == Path::Abi).then(Abi::new),
+        }
+    }
+}
+
+impl Workload for Lifecycle {
+    fn op(&mut self) {
+        let n = next_id();
+        match self.path {
+            Path::Native => {
+                let hv = self.native.as_ref().expect("native engine");
+                let sid = native_lifecycle_start(hv, n);
+                hv.terminate_session(&sid, None).expect("terminate");
+            }
+            Path::Abi => {
+                let abi = self.abi.as_mut().expect("abi engine");
+                abi_lifecycle_start(abi, n);
+                abi.export(
+                    ffi::hv_terminate,
+                    "hv_terminate",
+                    format_args!(r#"{{"session_id":"bench-{n}"}}"#),
+                );
+            }
+        }
+    }
+}
+
+/// Native create → join (σ 0.8) → activate of session `bench-<n>` with agent `did:mesh:a`.
+fn native_lifecycle_start(hv: &Hypervisor, n: u64) -> String {
+    let sid = format!("bench-{n}");
+    hv.create_session(CreateRequest {
+        config: None,
+        creator_did: "did:mesh:admin".into(),
+        session_id: Some(sid.clone()),
+        trace_id: None,
+    })
+    .expect("create");
+    hv.join_session(join_req(&sid, "did:mesh:a")).expect("join");
+    hv.activate_session(&sid, None).expect("activate");
+    sid
+}
+
+/// The same through the named exports.
+fn abi_lifecycle_start(abi: &mut Abi, n: u64) {
+    abi.export(
+        ffi::hv_create_session,
+        "hv_create_session",
+        format_args!(r#"{{"creator_did":"did:mesh:admin","session_id":"bench-{n}"}}"#),
+    );
+    abi.export(
+        ffi::hv_join_session,
+        "hv_join_session",
+        format_args!(r#"{{"session_id":"bench-{n}","agent_did":"did:mesh:a","sigma_raw":0.8}}"#),
+    );
+    abi.export(
+        ffi::hv_activate_session,
+        "hv_activate_session",
+        format_args!(r#"{{"session_id":"bench-{n}"}}"#),
+    );
+}
+
+/// A join request with σ 0.8 (ring 2).
+pub fn join_req(session: &str, agent: &str) -> JoinRequest {
+    JoinRequest {
+        session_id: session.to_owned(),
+        agent_did: agent.to_owned(),
+        sigma_raw: Some(0.8),
+        actions: None,
+        manifest: None,
+        history: None,
+        parent_did: None,
+        has_consensus: None,
+        trace_id: None,
+    }
+}
+
+/// Creates, joins (σ 0.8 each) and activates a session natively.
+pub fn native_session(hv: &Hypervisor, session: &str, agents: &[&str]) {
+    hv.create_session(CreateRequest {
+        config: None,
+        creator_did: "did:mesh:admin".into(),
+        session_id: Some(session.to_owned()),
+        trace_id: None,
+    })
+    .expect("create");
+    for a in agents {
+        hv.join_session(join_req(session, a)).expect("join");
+    }
+    hv.activate_session(session, None).expect("activate");
+}
+
+/// The same through the C ABI.
+pub fn abi_session(abi: &mut Abi, session: &str, agents: &[&str]) {
+    abi.call_text(
+        "session.create\0",
+        format_args!(r#"{{"creator_did":"did:mesh:admin","session_id":"{session}"}}"#),
+    );
+    for a in agents {
+        abi.call_text(
+            "session.join\0",
+            format_args!(r#"{{"session_id":"{session}","agent_did":"{a}","sigma_raw":0.8}}"#),
+        );
+    }
+    abi.call_text(
+        "session.activate\0",
+        format_args!(r#"{{"session_id":"{session}"}}"#),
+    );
+}
+
+// ------------------------------------------------------------------------------ drivers
+
+/// A workload plus its rotation counter.
+pub struct Runner {
+    w: Box<dyn Workload>,
+    since_rotate: u64,
+}
+
+impl Runner {
+    /// Wraps a workload.
+    pub fn new(w: Box<dyn Workload>) -> Runner {
+        Runner { w, since_rotate: 0 }
+    }
+
+    /// Operations per timed sample (see [`Workload::batch`]).
+    pub fn batch(&self) -> u32 {
+        self.w.batch()
+    }
+
+    /// Rotates when due (outside any timed region).
+    fn maybe_rotate(&mut self) {
+        if self.since_rotate >= self.w.rotate_every() {
+            self.w.rotate();
+            self.since_rotate = 0;
+        }
+    }
+
+    /// Runs `iters` operations and returns the time they took, rotation excluded.
+    pub fn timed(&mut self, iters: u64) -> std::time::Duration {
+        let mut total = std::time::Duration::ZERO;
+        let mut left = iters;
+        while left > 0 {
+            self.maybe_rotate();
+            let n = left.min(self.w.rotate_every() - self.since_rotate);
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                self.w.op();
+            }
+            total += t.elapsed();
+            left -= n;
+            self.since_rotate += n;
+        }
+        total
+    }
+
+    /// Runs one sample of [`Self::batch`] operations and returns the time per operation in ns.
+    pub fn sample_ns(&mut self) -> f64 {
+        let b = u64::from(self.batch());
+        if self.since_rotate + b > self.w.rotate_every() {
+            self.w.rotate();
+            self.since_rotate = 0;
+        }
+        let t = std::time::Instant::now();
+        for _ in 0..b {
+            self.w.op();
+        }
+        let ns = t.elapsed().as_nanos() as f64;
+        self.since_rotate += b;
+        ns / b as f64
+    }
+}

@@ -1,0 +1,166 @@
+//! Bytes per idle session with two participants (created, two agents joined, activated),
+//! measured two ways over `HV_MEM_SESSIONS` sessions (default 100 000):
+//!
+//! * live heap bytes, from a counting global allocator (exact, what the engine holds);
+//! * resident set size, from `/proc/self/statm` (what the OS sees, allocator overhead and
+//!   fragmentation included).
+//!
+//! The engine-wide event log is bounded (`max_events`); a warm-up fills it first so that its
+//! size does not change during the measurement and only per-session state is counted. The
+//! session table's own growth (hash map buckets) is included: it is part of what a session
+//! costs.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use agent_hypervisor::engine::{CreateRequest, JoinRequest};
+use agent_hypervisor::Hypervisor;
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: defers every operation to the system allocator and only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Resident set size in bytes (`/proc/self/statm`, 4 KiB pages), or 0 when unavailable.
+fn rss() -> isize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|t| t.split_whitespace().nth(1)?.parse::<isize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn join(hv: &Hypervisor, sid: &str, agent: &str) {
+    hv.join_session(JoinRequest {
+        session_id: sid.to_owned(),
+        agent_did: agent.to_owned(),
+        sigma_raw: Some(0.8),
+        actions: None,
+        manifest: None,
+        history: None,
+        parent_did: None,
+        has_consensus: None,
+        trace_id: None,
+    })
+    .expect("join");
+}
+
+fn create(hv: &Hypervisor, sid: &str) {
+    hv.create_session(CreateRequest {
+        config: None,
+        creator_did: "did:mesh:admin".into(),
+        session_id: Some(sid.to_owned()),
+        trace_id: None,
+    })
+    .expect("create");
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` and friends: nothing to list.
+    }
+    let n: usize = std::env::var("HV_MEM_SESSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let warm = 20_000;
+    let cfg = agent_hypervisor::api::parse_config(&format!(
+        r#"{{"limits":{{"max_sessions":{}}}}}"#,
+        n + warm + 1
+    ))
+    .expect("config");
+    let max_events = cfg.limits.max_events;
+    let hv = Hypervisor::new(cfg);
+    // Warm-up: 6 events per idle session, so this fills the bounded event log.
+    for i in 0..warm {
+        let sid = format!("warm-{i}");
+        create(&hv, &sid);
+        join(&hv, &sid, "did:mesh:a");
+        join(&hv, &sid, "did:mesh:b");
+        hv.activate_session(&sid, None).expect("activate");
+    }
+    assert!(
+        hv.events().len() >= max_events.min(6 * warm),
+        "event log not at steady state"
+    );
+    let ids: Vec<String> = (0..n).map(|i| format!("idle-{i}")).collect();
+
+    let (h0, r0) = (live(), rss());
+    for sid in &ids {
+        create(&hv, sid);
+    }
+    let (h1, r1) = (live(), rss());
+    for sid in &ids {
+        join(&hv, sid, "did:mesh:a");
+    }
+    let (h2, r2) = (live(), rss());
+    for sid in &ids {
+        join(&hv, sid, "did:mesh:b");
+    }
+    let (h3, r3) = (live(), rss());
+    for sid in &ids {
+        hv.activate_session(sid, None).expect("activate");
+    }
+    let (h4, r4) = (live(), rss());
+    let per = |a: isize, b: isize| (b - a) as f64 / n as f64;
+
+    let heap = per(h0, h4);
+    let rss_per = per(r0, r4);
+    println!("idle sessions measured: {n} (after {warm} warm-up sessions; event log at its cap of {max_events})");
+    println!(
+        "size_of::<Session>() = {} bytes (inline part, boxed in an Arc<SessionCell>)",
+        std::mem::size_of::<agent_hypervisor::engine::Session>()
+    );
+    println!("heap bytes per session: create {:.0} + join {:.0} + join {:.0} + activate {:.0} = {heap:.0}",
+        per(h0, h1), per(h1, h2), per(h2, h3), per(h3, h4));
+    println!("RSS bytes per session:  create {:.0} + join {:.0} + join {:.0} + activate {:.0} = {rss_per:.0}",
+        per(r0, r1), per(r1, r2), per(r2, r3), per(r3, r4));
+    println!(
+        "mem\tidle session, 2 participants (heap / RSS)\t{heap:.0} B / {rss_per:.0} B per session (target ≤ 4096 B)"
+    );
+    drop(hv);
+}
