@@ -14,7 +14,7 @@ use crate::liability::quarantine::{QuarantineReason, QuarantineRecord};
 use crate::liability::slashing::{slash, SlashResult};
 use crate::model::Ring;
 use crate::observability::events::EventType;
-use crate::rings::breach::{BreachDetector, BreachSeverity};
+use crate::rings::breach::BreachSeverity;
 use crate::rings::enforcer::compute_ring;
 use crate::security::rate_limiter::RateDecision;
 
@@ -123,7 +123,7 @@ impl Session {
         let det = self
             .breach
             .entry(agent.to_owned())
-            .or_insert_with(BreachDetector::new);
+            .or_default();
         let o = det.record(ctx.now, agent_ring, required, max);
         let open_until = det.open_until(ctx.now);
         if o.tripped_now || o.critical_now {
