@@ -207,6 +207,9 @@ mod tests {
         assert_eq!(e.details().unwrap()["field"], "trace_id");
         let ok = parse::<T>(r#"{"a":1,"b":null,"trace_id":"t/s"}"#).unwrap();
         assert_eq!(ok.a, 1);
+        assert!(ok.b.is_none());
+        let ok = parse::<T>(r#"{"a":1,"b":{"x":0.5}}"#).unwrap();
+        assert_eq!(ok.b.and_then(|b| b.x), Some(0.5));
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert_eq!(
             parse_value::<serde_json::Value>(&deep).unwrap_err().code(),

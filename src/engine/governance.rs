@@ -14,7 +14,7 @@ use crate::liability::quarantine::{QuarantineReason, QuarantineRecord};
 use crate::liability::slashing::{slash, SlashResult};
 use crate::model::Ring;
 use crate::observability::events::EventType;
-use crate::rings::breach::{BreachDetector, BreachSeverity};
+use crate::rings::breach::BreachSeverity;
 use crate::rings::enforcer::compute_ring;
 use crate::security::rate_limiter::RateDecision;
 
@@ -120,10 +120,7 @@ impl Session {
     ) {
         let max = ctx.hv.cfg.limits.max_breach_history;
         // Keyed by participant DIDs only, so bounded by max_participants.
-        let det = self
-            .breach
-            .entry(agent.to_owned())
-            .or_insert_with(BreachDetector::new);
+        let det = self.breach.entry(agent.to_owned()).or_default();
         let o = det.record(ctx.now, agent_ring, required, max);
         let open_until = det.open_until(ctx.now);
         if o.tripped_now || o.critical_now {
