@@ -6,8 +6,10 @@
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
 mod core;
+mod sagas;
 
 pub use self::core::parse_config;
+pub(crate) use self::sagas::{parse_request, SagaIdReq};
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -32,7 +34,7 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
-        for slice in [core::METHODS] {
+        for slice in [core::METHODS, sagas::METHODS] {
             for (name, h) in slice {
                 m.insert(*name, *h);
             }

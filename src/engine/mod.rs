@@ -9,10 +9,25 @@
 
 mod governance;
 mod rings;
+mod saga_comp;
+mod saga_exec;
+mod sagas;
 mod sessions;
 mod state;
 
 pub use rings::RingCheckRequest;
+pub use saga_comp::{
+    AttributeRequest, CompensateEndRequest, CompensationBegun, CompensationEnded, Escalation,
+    SagaOutcome,
+};
+pub use saga_exec::{
+    BranchReport, FanOutRun, FanOutRunRequest, StepBeginRequest, StepCall, StepEndRequest,
+    StepOutcome,
+};
+pub use sagas::{
+    AddStepRequest, CheckpointInvalidateRequest, CheckpointSaveRequest, DefinedSaga,
+    FanOutCreateRequest, SagaCreateRequest,
+};
 pub use sessions::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,
