@@ -544,3 +544,7 @@ pub(crate) fn push_checkpoint_saved(
                "goal_hash": saved.goal_hash}),
     );
 }
+
+#[cfg(test)]
+#[path = "saga_tests.rs"]
+mod saga_tests;
