@@ -192,7 +192,11 @@ fn begin_enforces_the_retry_delay_under_a_manual_clock() {
     let sid = session(&hv, "s1", "snapshot");
     let sg = saga(&hv, &sid, "saga-1");
     step(&hv, &sg, "r", A, json!({"max_retries": 1}));
-    let b = ok(&hv, "saga.step.begin", json!({"saga_id": sg, "step_id": "r"}));
+    let b = ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": sg, "step_id": "r"}),
+    );
     assert_eq!(b["attempt"], 1);
     assert_eq!(b["timeout_ms"], 300_000);
     let e = ok(
@@ -202,14 +206,26 @@ fn begin_enforces_the_retry_delay_under_a_manual_clock() {
     );
     assert_eq!(e["state"], "pending");
     assert_eq!(e["retry_after_ms"], 1000);
-    let e = err(&hv, "saga.step.begin", json!({"saga_id": sg, "step_id": "r"}));
+    let e = err(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": sg, "step_id": "r"}),
+    );
     assert_eq!(e.code(), Code::RETRY_NOT_DUE);
     assert_eq!(e.details().unwrap()["retry_after_ms"], 1000);
     ok(&hv, "clock.advance", json!({"ms": 999}));
-    let e = err(&hv, "saga.step.begin", json!({"saga_id": sg, "step_id": "r"}));
+    let e = err(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": sg, "step_id": "r"}),
+    );
     assert_eq!(e.details().unwrap()["retry_after_ms"], 1);
     ok(&hv, "clock.advance", json!({"ms": 1}));
-    let b = ok(&hv, "saga.step.begin", json!({"saga_id": sg, "step_id": "r"}));
+    let b = ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": sg, "step_id": "r"}),
+    );
     assert_eq!(b["attempt"], 2);
     let e = ok(
         &hv,
@@ -218,7 +234,10 @@ fn begin_enforces_the_retry_delay_under_a_manual_clock() {
     );
     assert_eq!(e["state"], "failed");
     // Final failure: the saga stays running until compensation begins.
-    assert_eq!(ok(&hv, "saga.get", json!({"saga_id": sg}))["state"], "running");
+    assert_eq!(
+        ok(&hv, "saga.get", json!({"saga_id": sg}))["state"],
+        "running"
+    );
 }
 
 #[test]
@@ -408,7 +427,11 @@ fn failed_undo_escalates_attributes_and_slashes() {
     assert_eq!(escalated.len(), 1);
     assert_eq!(escalated[0]["payload"]["slashed"], json!([B]));
     // The ledger remembers: B now carries risk into its next admission.
-    ok(&hv, "session.create", json!({"creator_did": B, "session_id": "s2"}));
+    ok(
+        &hv,
+        "session.create",
+        json!({"creator_did": B, "session_id": "s2"}),
+    );
     let j = ok(
         &hv,
         "session.join",
@@ -454,7 +477,10 @@ fn undo_that_fails_at_once_still_resolves_and_registry_omega_is_used() {
     let slashes = j["escalation"]["slashes"].as_array().unwrap();
     assert_eq!(slashes.len(), 2);
     let reason_a = slashes.iter().find(|s| s["vouchee_did"] == A).unwrap()["reason"].clone();
-    assert!(reason_a.as_str().unwrap().contains("step(s) p "), "{reason_a}");
+    assert!(
+        reason_a.as_str().unwrap().contains("step(s) p "),
+        "{reason_a}"
+    );
     let ev = events(&hv, "liability.slash_executed");
     assert_eq!(ev.len(), 2);
     // Compensation is over: a second run is refused.
@@ -530,7 +556,10 @@ fn fan_out_majority_runs_branches_concurrently() {
     let req: FanOutRunRequest =
         serde_json::from_value(json!({"saga_id": "saga-1", "group_id": gid})).unwrap();
     let r = serde_json::to_value(hv.run_fan_out(&req, &exec).unwrap()).unwrap();
-    assert!(peak.load(Ordering::SeqCst) >= 2, "branches ran one at a time");
+    assert!(
+        peak.load(Ordering::SeqCst) >= 2,
+        "branches ran one at a time"
+    );
     assert_eq!(r["policy_satisfied"], true);
     assert_eq!(r["success_count"], 2);
     assert_eq!(r["failure_count"], 1);
@@ -593,10 +622,12 @@ fn dsl_validation_lists_every_error_and_define_creates_groups() {
     let e = err(&hv, "saga.define", bad);
     assert_eq!(e.code(), Code::INVALID_DEFINITION);
     assert!(e.details().unwrap()["errors"].as_array().unwrap().len() >= 6);
-    assert!(ok(&hv, "saga.validate", json!({"definition": 5}))["errors"][0]
-        .as_str()
-        .unwrap()
-        .contains("must be an object"));
+    assert!(
+        ok(&hv, "saga.validate", json!({"definition": 5}))["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("must be an object")
+    );
 
     let good = json!({"definition": {
         "name": "pipeline", "session_id": sid, "saga_id": "dsl-1",
@@ -680,8 +711,16 @@ fn serializable_steps_lock_declared_resources_until_they_end() {
     let res = |intent: &str| json!({"resources": [{"path": "data/./x", "intent": intent}]});
     step(&hv, "sa", "w", A, res("write"));
     step(&hv, "sb", "w", B, res("write"));
-    ok(&hv, "saga.step.begin", json!({"saga_id": "sa", "step_id": "w"}));
-    let e = err(&hv, "saga.step.begin", json!({"saga_id": "sb", "step_id": "w"}));
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "sa", "step_id": "w"}),
+    );
+    let e = err(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "sb", "step_id": "w"}),
+    );
     assert_eq!(e.code(), Code::LOCK_CONTENTION);
     assert_eq!(e.status(), Status::Conflict);
     assert_eq!(e.details().unwrap()["resource"], "/data/x");
@@ -691,7 +730,11 @@ fn serializable_steps_lock_declared_resources_until_they_end() {
         "saga.step.end",
         json!({"saga_id": "sa", "step_id": "w", "ok": true}),
     );
-    ok(&hv, "saga.step.begin", json!({"saga_id": "sb", "step_id": "w"}));
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "sb", "step_id": "w"}),
+    );
     // Read + read share.
     step(&hv, "sa", "r", A, res("read"));
     step(&hv, "sb", "r", C, res("read"));
@@ -700,8 +743,16 @@ fn serializable_steps_lock_declared_resources_until_they_end() {
         "saga.step.end",
         json!({"saga_id": "sb", "step_id": "w", "ok": true}),
     );
-    ok(&hv, "saga.step.begin", json!({"saga_id": "sa", "step_id": "r"}));
-    ok(&hv, "saga.step.begin", json!({"saga_id": "sb", "step_id": "r"}));
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "sa", "step_id": "r"}),
+    );
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "sb", "step_id": "r"}),
+    );
     // A path escaping the namespace is refused at add_step.
     let e = err(
         &hv,
@@ -716,7 +767,11 @@ fn serializable_steps_lock_declared_resources_until_they_end() {
 #[test]
 fn request_validation_and_state_checks() {
     let hv = engine();
-    ok(&hv, "session.create", json!({"creator_did": A, "session_id": "hs"}));
+    ok(
+        &hv,
+        "session.create",
+        json!({"creator_did": A, "session_id": "hs"}),
+    );
     let e = err(&hv, "saga.create", json!({"session_id": "hs"}));
     assert_eq!(e.code(), Code::INVALID_SESSION_STATE);
     let sid = session(&hv, "s1", "read_committed");
@@ -741,7 +796,11 @@ fn request_validation_and_state_checks() {
     assert_eq!(e.code(), Code::AGENT_NOT_FOUND);
     let e = err(&hv, "saga.get", json!({"saga_id": "nope"}));
     assert_eq!(e.code(), Code::SAGA_NOT_FOUND);
-    let e = err(&hv, "saga.step.begin", json!({"saga_id": minted, "step_id": "nope"}));
+    let e = err(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": minted, "step_id": "nope"}),
+    );
     assert_eq!(e.code(), Code::STEP_NOT_FOUND);
     ok(
         &hv,
@@ -752,7 +811,11 @@ fn request_validation_and_state_checks() {
     let e = err(&hv, "saga.complete", json!({"saga_id": minted}));
     assert_eq!(e.code(), Code::INVALID_SAGA_STATE);
     assert_eq!(e.details().unwrap()["step_id"], "p");
-    let e = err(&hv, "saga.fan_out.resolve", json!({"group_id": "g-unknown"}));
+    let e = err(
+        &hv,
+        "saga.fan_out.resolve",
+        json!({"group_id": "g-unknown"}),
+    );
     assert_eq!(e.code(), Code::GROUP_NOT_FOUND);
     let e = err(
         &hv,
@@ -778,7 +841,10 @@ fn checkpoints_and_replay_plan() {
         saved["goal_hash"],
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    assert!(saved["checkpoint_id"].as_str().unwrap().starts_with("ckpt:"));
+    assert!(saved["checkpoint_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("ckpt:"));
     assert_eq!(
         ok(&hv, "saga.replay_plan", json!({"saga_id": sg}))["step_ids"],
         json!(["b"])

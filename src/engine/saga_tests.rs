@@ -22,7 +22,11 @@ fn entries(hv: &Hypervisor, agent: &str) -> Vec<(LedgerEntryType, f64)> {
 #[test]
 fn escalation_writes_slash_and_fault_ledger_entries_with_the_action_omega() {
     let hv = Hypervisor::new(crate::api::parse_config(r#"{"clock":"manual"}"#).unwrap());
-    call(&hv, "session.create", json!({"creator_did": "a", "session_id": "s"}));
+    call(
+        &hv,
+        "session.create",
+        json!({"creator_did": "a", "session_id": "s"}),
+    );
     for a in ["a", "b"] {
         call(
             &hv,
@@ -33,7 +37,11 @@ fn escalation_writes_slash_and_fault_ledger_entries_with_the_action_omega() {
         );
     }
     call(&hv, "session.activate", json!({"session_id": "s"}));
-    call(&hv, "saga.create", json!({"session_id": "s", "saga_id": "g"}));
+    call(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g"}),
+    );
     // a: registered partial action (ω 0.65), no undo → compensation_failed.
     call(
         &hv,
@@ -50,7 +58,8 @@ fn escalation_writes_slash_and_fault_ledger_entries_with_the_action_omega() {
     );
     for id in ["p", "q"] {
         let req = serde_json::from_value(json!({"saga_id": "g", "step_id": id})).unwrap();
-        hv.run_step(&req, &mut |_| StepOutcome::success(None)).unwrap();
+        hv.run_step(&req, &mut |_| StepOutcome::success(None))
+            .unwrap();
     }
     let out = hv
         .run_compensate("g", None, &mut |_| StepOutcome::failure("no"))
@@ -60,12 +69,18 @@ fn escalation_writes_slash_and_fault_ledger_entries_with_the_action_omega() {
     let b = entries(&hv, "b");
     assert!(a.contains(&(LedgerEntryType::SlashReceived, 0.65)), "{a:?}");
     assert!(b.contains(&(LedgerEntryType::SlashReceived, 0.2)), "{b:?}");
-    assert!(a.contains(&(LedgerEntryType::QuarantineEntered, 0.65)), "{a:?}");
+    assert!(
+        a.contains(&(LedgerEntryType::QuarantineEntered, 0.65)),
+        "{a:?}"
+    );
     let faults: f64 = a
         .iter()
         .chain(&b)
         .filter(|(t, _)| *t == LedgerEntryType::FaultAttributed)
         .map(|(_, s)| s)
         .sum();
-    assert!((faults - 1.0).abs() < 1e-9, "fault severities are the shares: {faults}");
+    assert!(
+        (faults - 1.0).abs() < 1e-9,
+        "fault severities are the shares: {faults}"
+    );
 }

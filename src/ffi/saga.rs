@@ -64,7 +64,6 @@ fn invoke(hv: &Hypervisor, f: StepFnPtr, ud: UserData, call: &StepCall) -> StepO
         error: None,
         invalid: None,
     };
-    let ud = ud;
     // SAFETY: `f` is the host's executor (non-NULL, checked by the caller); `ctx` and
     // `step_json` outlive the call; `ud.0` is the host's own pointer, passed back untouched.
     let rc = unsafe { f(&mut ctx, step_json.as_ptr(), ud.0) };
