@@ -8,13 +8,18 @@
 //! published after every engine lock is released.
 
 mod governance;
+mod liability;
 mod rings;
 mod saga_comp;
 mod saga_exec;
 mod sagas;
+mod security;
 mod sessions;
 mod state;
 
+pub use liability::{
+    DriftAction, DriftRequest, DriftResult, Exposure, LedgerView, QuarantineRequest, VouchRequest,
+};
 pub use rings::RingCheckRequest;
 pub use saga_comp::{
     AttributeRequest, CompensateEndRequest, CompensationBegun, CompensationEnded, Escalation,
@@ -28,6 +33,7 @@ pub use sagas::{
     AddStepRequest, CheckpointInvalidateRequest, CheckpointSaveRequest, DefinedSaga,
     FanOutCreateRequest, SagaCreateRequest,
 };
+pub use security::{ElevateRequest, KillRequest, SubstituteResult};
 pub use sessions::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,

@@ -21,6 +21,7 @@ use crate::error::{Code, Error, Result};
 use crate::ids::{mint, validate_id, IdKind};
 use crate::liability::attribution::{attribute, AgentAction, AttributionResult};
 use crate::liability::ledger::LedgerEntryType;
+use crate::liability::quarantine::QuarantineReason;
 use crate::liability::slashing::SlashResult;
 use crate::model::Timestamp;
 use crate::observability::events::EventType;
@@ -274,7 +275,13 @@ impl Session {
                 "compensation failed for step(s) {} of saga '{saga_id}'",
                 steps.join(", ")
             );
-            match self.slash_agent(agent, *omega, &reason, ctx) {
+            match self.slash_agent(
+                agent,
+                *omega,
+                &reason,
+                QuarantineReason::LiabilityViolation,
+                ctx,
+            ) {
                 Ok(r) => slashes.push(r),
                 Err(e) => errors.push(format!("slash of '{agent}': {}", e.message())),
             }

@@ -289,7 +289,7 @@ impl Session {
         let execute_api = step.execute_api().to_owned();
         let committing = outcome.ok
             && step.state() == StepState::Executing
-            && step.deadline().map_or(true, |d| ctx.now <= d);
+            && step.deadline().is_none_or(|d| ctx.now <= d);
         // Fail closed before mutating: a commit must be auditable.
         let max_deltas = ctx.hv.cfg.limits.max_deltas_per_session;
         if committing && self.config.enable_audit && self.audit.tree_size() >= max_deltas as u64 {

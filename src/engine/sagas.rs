@@ -267,6 +267,20 @@ impl Hypervisor {
         }
     }
 
+    /// Early `DUPLICATE_ID` for a caller-given saga id, before any session lock (the claim at
+    /// insertion stays the authoritative, atomic check).
+    fn refuse_taken_saga_id(&self, id: &str, field: &str) -> Result<()> {
+        if self.owner_exists(Owned::Saga, id) {
+            return Err(Error::new(
+                Code::DUPLICATE_ID,
+                format!("{field}: '{id}' already exists"),
+            )
+            .with_detail("field", field)
+            .with_detail("saga_id", id));
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the session holding `saga_id`.
     pub(crate) fn with_saga<R>(
         &self,
@@ -282,6 +296,7 @@ impl Hypervisor {
     pub fn create_saga(&self, req: SagaCreateRequest) -> Result<Saga> {
         if let Some(id) = &req.saga_id {
             Hypervisor::check_new_id(id, "saga_id")?;
+            self.refuse_taken_saga_id(id, "saga_id")?;
         }
         let cell = self.cell(&req.session_id)?;
         let saga_id = req.saga_id.unwrap_or_else(|| mint(IdKind::Saga));
@@ -374,6 +389,7 @@ impl Hypervisor {
         let def = dsl::parse(definition)?;
         if let Some(id) = &def.saga_id {
             Hypervisor::check_new_id(id, "definition.saga_id")?;
+            self.refuse_taken_saga_id(id, "definition.saga_id")?;
         }
         if def.fan_out.len() > FAN_OUT_MAX_GROUPS_PER_SAGA {
             return Err(Error::out_of_range(
