@@ -426,6 +426,18 @@ fn failed_undo_escalates_attributes_and_slashes() {
     let escalated = events(&hv, "saga.escalated");
     assert_eq!(escalated.len(), 1);
     assert_eq!(escalated[0]["payload"]["slashed"], json!([B]));
+    let ledger = ok(&hv, "liability.ledger", json!({"agent_did": B}));
+    let entries = ledger["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["entry_type"] == "slash_received" && e["severity"] == 0.2),
+        "{ledger}"
+    );
+    assert!(entries
+        .iter()
+        .any(|e| e["entry_type"] == "fault_attributed"));
+    assert_eq!(ledger["profile"]["slash_count"], 1);
     // The ledger remembers: B now carries risk into its next admission.
     ok(
         &hv,
