@@ -11,6 +11,7 @@ mod governance;
 mod liability;
 mod rings;
 mod security;
+mod session_types;
 mod sessions;
 mod state;
 
@@ -19,7 +20,7 @@ pub use liability::{
 };
 pub use rings::RingCheckRequest;
 pub use security::{ElevateRequest, KillRequest, SubstituteResult};
-pub use sessions::{
+pub use session_types::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,
 };
