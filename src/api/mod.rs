@@ -5,7 +5,9 @@
 //! every parse error names the dotted path of the offending field. Each area contributes its
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
+mod audit;
 mod core;
+mod vfs;
 
 pub use self::core::parse_config;
 
@@ -32,7 +34,7 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
-        for slice in [core::METHODS] {
+        for slice in [core::METHODS, vfs::METHODS, audit::METHODS] {
             for (name, h) in slice {
                 m.insert(*name, *h);
             }

@@ -7,17 +7,28 @@
 //! never while calling host code. Events are collected in an [`Outbox`] during a call and
 //! published after every engine lock is released.
 
+mod audit;
 mod governance;
 mod rings;
 mod sessions;
 mod state;
+mod vfs;
 
+pub use audit::{
+    CaptureRequest, CommitmentView, ConsistencyRequest, DeltasPage, DeltasRequest, GcRequest,
+    GcResult, GcSession, ProofRequest, RootView, VerifyCommitmentRequest,
+};
 pub use rings::RingCheckRequest;
 pub use sessions::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,
 };
 pub use state::Session;
+pub use vfs::{
+    permission_hash, DeltaRef, RestoreRequest, RestoreResult, SnapshotResult, VfsDeleteResult,
+    VfsEditsRequest, VfsPathRequest, VfsPermissionsRequest, VfsPermissionsResult, VfsReadRequest,
+    VfsWriteRequest, VfsWriteResult,
+};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
