@@ -14,7 +14,7 @@ use crate::liability::quarantine::{QuarantineReason, QuarantineRecord};
 use crate::liability::slashing::{slash, SlashResult};
 use crate::model::Ring;
 use crate::observability::events::EventType;
-use crate::rings::breach::{BreachDetector, BreachSeverity};
+use crate::rings::breach::BreachSeverity;
 use crate::rings::enforcer::compute_ring;
 use crate::security::rate_limiter::RateDecision;
 
@@ -120,10 +120,7 @@ impl Session {
     ) {
         let max = ctx.hv.cfg.limits.max_breach_history;
         // Keyed by participant DIDs only, so bounded by max_participants.
-        let det = self
-            .breach
-            .entry(agent.to_owned())
-            .or_insert_with(BreachDetector::new);
+        let det = self.breach.entry(agent.to_owned()).or_default();
         let o = det.record(ctx.now, agent_ring, required, max);
         let open_until = det.open_until(ctx.now);
         if o.tripped_now || o.critical_now {
@@ -226,7 +223,8 @@ impl Session {
 
     /// Slashes an agent with cascade (API.md §4.4 `liability.slash`): σ updates, bonds
     /// released, rings recomputed (demotion only), ledger entries, events, and with
-    /// `auto_quarantine` the vouchee quarantined (`liability_violation`).
+    /// `auto_quarantine` the vouchee quarantined for `quarantine_reason` (`liability_violation`
+    /// for slashes, `behavioral_drift` for drift) with severity ω.
     ///
     /// Ledger: the slashed agent gets `slash_received`; every clipped voucher (at any depth)
     /// gets `slash_cascaded`; all with severity ω.
@@ -235,6 +233,7 @@ impl Session {
         agent: &str,
         omega: f64,
         reason: &str,
+        quarantine_reason: QuarantineReason,
         ctx: &mut Ctx<'_>,
     ) -> Result<SlashResult> {
         self.require_member(agent)?;
@@ -307,7 +306,7 @@ impl Session {
         if ctx.hv.cfg.auto_quarantine {
             let _ = self.quarantine_agent(
                 agent,
-                QuarantineReason::LiabilityViolation,
+                quarantine_reason,
                 None,
                 Some(reason.to_owned()),
                 omega,
@@ -323,7 +322,13 @@ impl Session {
         agent: &str,
         ctx: &mut Ctx<'_>,
     ) -> Result<SlashResult> {
-        self.slash_agent(agent, DRIFT_SLASH_OMEGA, "behavioral drift", ctx)
+        self.slash_agent(
+            agent,
+            DRIFT_SLASH_OMEGA,
+            "behavioral drift",
+            QuarantineReason::BehavioralDrift,
+            ctx,
+        )
     }
 
     /// Appends an audit delta when the session audits; emits `audit.delta_captured`.

@@ -9,7 +9,9 @@
 
 mod audit;
 mod governance;
+mod liability;
 mod rings;
+mod security;
 mod sessions;
 mod state;
 mod vfs;
@@ -18,7 +20,11 @@ pub use audit::{
     CaptureRequest, CommitmentView, ConsistencyRequest, DeltasPage, DeltasRequest, GcRequest,
     GcResult, GcSession, ProofRequest, RootView, VerifyCommitmentRequest,
 };
+pub use liability::{
+    DriftAction, DriftRequest, DriftResult, Exposure, LedgerView, QuarantineRequest, VouchRequest,
+};
 pub use rings::RingCheckRequest;
+pub use security::{ElevateRequest, KillRequest, SubstituteResult};
 pub use sessions::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,

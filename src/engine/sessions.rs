@@ -636,7 +636,7 @@ impl Hypervisor {
             .iter()
             .filter_map(|c| {
                 let s = c.inner.lock();
-                (state.map_or(true, |st| s.lifecycle.state() == st)).then(|| s.view(now))
+                (state.is_none_or(|st| s.lifecycle.state() == st)).then(|| s.view(now))
             })
             .collect();
         out.sort_by(|a, b| {

@@ -16,6 +16,8 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+pub(crate) mod locks;
+
 use super::state::Session;
 use super::{Ctx, Hypervisor, SessionView};
 use crate::audit::{Change, ChangeOp};
@@ -23,7 +25,6 @@ use crate::error::{Code, Error, Result};
 use crate::ids::{mint, validate_id, IdKind};
 use crate::model::SessionState;
 use crate::observability::events::EventType;
-use crate::session::locks::{LockId, LockInfo, LockIntent};
 use crate::session::vfs::{
     normalize_path, DeleteOutcome, EditEntry, ReadOutcome, RestoreOutcome, VfsSnapshot,
     WriteOperation, WriteOutcome,
@@ -230,26 +231,6 @@ fn restore_changes(cur: &VfsSnapshot, snap: &VfsSnapshot) -> Vec<Change> {
     out
 }
 
-/// Normalises lock requests (e.g. a step's declared resources) into the session namespace;
-/// an invalid path is `INVALID_PATH` naming `<field>[i].path`.
-pub(crate) fn lock_requests<'a>(
-    items: impl IntoIterator<Item = (&'a str, LockIntent)>,
-    field: &str,
-) -> Result<Vec<(String, LockIntent)>> {
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, (path, intent))| match normalize_path(path) {
-            Ok(p) => Ok((p, intent)),
-            Err(e) => Err(Error::field(
-                Code::INVALID_PATH,
-                format!("{field}[{i}].path"),
-                e.message().trim_start_matches("path: "),
-            )),
-        })
-        .collect()
-}
-
 impl Session {
     /// The governance every VFS mutation passes (module docs), in order.
     pub(crate) fn govern_vfs_mutation(
@@ -304,43 +285,6 @@ impl Session {
             turn_id: d.turn_id,
             delta_hash: d.delta_hash,
         }))
-    }
-
-    /// The holder tag of a saga step's locks (ids cannot contain `/`, so this is unambiguous).
-    pub(crate) fn step_lock_tag(saga_id: &str, step_id: &str) -> String {
-        let mut t = String::with_capacity(saga_id.len() + 1 + step_id.len());
-        t.push_str(saga_id);
-        t.push('/');
-        t.push_str(step_id);
-        t
-    }
-
-    /// Takes every intent lock a saga step declares, or none (`LOCK_CONTENTION`, `DEADLOCK`
-    /// with the cycle in `details.cycle`, `CAPACITY_EXCEEDED`). `resources` are normalised
-    /// paths (see [`lock_requests`]). Lock ids are minted `lock:`.
-    pub(crate) fn acquire_step_locks(
-        &mut self,
-        agent: &str,
-        saga_id: &str,
-        step_id: &str,
-        resources: &[(String, LockIntent)],
-    ) -> Result<Vec<LockId>> {
-        let reqs: Vec<(&str, LockIntent)> =
-            resources.iter().map(|(p, i)| (p.as_str(), *i)).collect();
-        let tag = Self::step_lock_tag(saga_id, step_id);
-        self.locks
-            .acquire_all(agent, &reqs, &tag, || mint(IdKind::Lock))
-    }
-
-    /// Releases a step's locks and clears its recorded waits; returns the number released.
-    pub(crate) fn release_step_locks(&mut self, saga_id: &str, step_id: &str) -> usize {
-        self.locks
-            .release_tag(&Self::step_lock_tag(saga_id, step_id))
-    }
-
-    /// Releases one lock by id (`LOCK_NOT_FOUND` if unknown).
-    pub(crate) fn release_lock(&mut self, lock_id: &str) -> Result<LockInfo> {
-        self.locks.release(lock_id)
     }
 }
 
