@@ -185,7 +185,7 @@ fn permission_change(path: &str, allowed: Option<&BTreeSet<String>>) -> Change {
     Change {
         path: path.to_owned(),
         operation: ChangeOp::Permission,
-        content_hash: allowed.map(|a| permission_hash(a)),
+        content_hash: allowed.map(permission_hash),
         previous_hash: None,
     }
 }
