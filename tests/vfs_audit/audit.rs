@@ -194,9 +194,15 @@ fn terminate_commits_the_root_and_verify_commitment_accepts_it() {
 
 #[test]
 fn gc_drops_old_deltas_of_archived_sessions_only_and_keeps_roots() {
-    let hv = engine();
+    // Retention 1 day; the live session may run 7 days, so it is still active after 2.
+    let hv = engine_with(json!({"clock": "manual", "retention_days": 1}));
     session(&hv, "old", &[("did:a", 0.8)]);
-    session(&hv, "live", &[("did:a", 0.8)]);
+    session_cfg(
+        &hv,
+        "live",
+        json!({"max_duration_seconds": 604_800}),
+        &[("did:a", 0.8)],
+    );
     for i in 0..4 {
         write(&hv, "old", "did:a", &format!("f{i}"), "x");
         write(&hv, "live", "did:a", &format!("f{i}"), "x");
@@ -214,7 +220,7 @@ fn gc_drops_old_deltas_of_archived_sessions_only_and_keeps_roots() {
     assert_eq!(g["collected"], 0);
     assert_eq!(g["sessions"][0]["retained_deltas"], 4);
 
-    advance(&hv, 181.0 * 86_400.0);
+    advance(&hv, 2.0 * 86_400.0);
     let g = ok(&hv, "audit.gc", json!({}));
     assert_eq!(g["collected"], 4, "{g}");
     assert_eq!(g["sessions_checked"], 1);
@@ -252,4 +258,8 @@ fn gc_drops_old_deltas_of_archived_sessions_only_and_keeps_roots() {
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0]["payload"]["collected"], 4);
     assert_eq!(ok(&hv, "audit.gc", json!({}))["collected"], 0);
+    assert_eq!(
+        ok(&hv, "session.get", json!({"session_id": "live"}))["state"],
+        "active"
+    );
 }
