@@ -240,6 +240,24 @@ void hv_step_set_error(HvStepContext *ctx, const char *message);
 // `ctx` is NULL or the context passed to the running callback.
 int64_t hv_step_remaining_ms(const HvStepContext *ctx);
 
+// Verifies an inclusion proof offline: `proof_json` is the object `audit.proof` returns
+// (`{leaf_index, tree_size, leaf_hash, audit_path, root}`), optionally with the `delta` it is
+// for (then `leaf_hash` may be omitted). `*out_json` receives `{"valid":bool}`. No handle
+// needed. Malformed input is `HV_INVALID_ARGUMENT` naming the field.
+//
+// # Safety
+// `proof_json` is a NUL-terminated string; `out_json` is NULL or a valid pointer.
+HvStatus hv_verify_inclusion(const char *proof_json, char **out_json);
+
+// Verifies a consistency proof offline: `proof_json` is the object `audit.consistency`
+// returns (`{first_size, second_size, first_root, second_root, proof}`). `*out_json`
+// receives `{"valid":bool}`. No handle needed. Malformed input is `HV_INVALID_ARGUMENT`
+// naming the field.
+//
+// # Safety
+// `proof_json` is a NUL-terminated string; `out_json` is NULL or a valid pointer.
+HvStatus hv_verify_consistency(const char *proof_json, char **out_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

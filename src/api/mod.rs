@@ -5,10 +5,12 @@
 //! every parse error names the dotted path of the offending field. Each area contributes its
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
+mod audit;
 mod core;
 mod liability;
 mod sagas;
 mod security;
+mod vfs;
 
 pub use self::core::parse_config;
 pub(crate) use self::sagas::{parse_request, SagaIdReq};
@@ -40,6 +42,8 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
             core::METHODS,
             liability::METHODS,
             security::METHODS,
+            vfs::METHODS,
+            audit::METHODS,
             sagas::METHODS,
         ] {
             for (name, h) in slice {

@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::saga_exec::{call_executor, clip_error, StepCall, StepOutcome};
-use super::sagas::step_lock_tag;
 use super::state::Session;
 use super::{Ctx, Hypervisor};
 use crate::error::{Code, Error, Result};
@@ -127,7 +126,7 @@ impl Session {
             .saga
             .compensate_begin(ctx.now)?;
         for id in &start.timed_out {
-            self.locks.release_tag(&step_lock_tag(saga_id, id));
+            self.release_step_locks(saga_id, id);
             let saga = &self.saga_entry(saga_id)?.saga;
             let (agent, error, attempt) = saga
                 .step(id)

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::sagas::{push_checkpoint_saved, resolve_group, step_lock_tag};
+use super::sagas::{push_checkpoint_saved, resolve_group};
 use super::state::Session;
 use super::{Ctx, Hypervisor, Owned};
 use crate::audit::{Change, ChangeOp};
@@ -231,12 +231,8 @@ impl Session {
             .with_detail("check", serde_json::to_value(&result).unwrap_or_default()));
         }
         // (8) intent locks (serializable sagas), held until the step ends.
-        let tag = step_lock_tag(saga_id, step_id);
         if !locks.is_empty() {
-            let reqs: Vec<(&str, LockIntent)> =
-                locks.iter().map(|(p, i)| (p.as_str(), *i)).collect();
-            self.locks
-                .acquire_all(&agent, &reqs, &tag, || mint(IdKind::Lock))?;
+            self.acquire_step_locks(&agent, saga_id, step_id, &locks)?;
         }
         let saga = &mut self.saga_entry_mut(saga_id)?.saga;
         let begun = if immediate {
@@ -247,7 +243,7 @@ impl Session {
         let info = match begun {
             Ok(i) => i,
             Err(e) => {
-                self.locks.release_tag(&tag);
+                self.release_step_locks(saga_id, step_id);
                 return Err(e);
             }
         };
@@ -313,7 +309,7 @@ impl Session {
             ctx.now,
             base,
         )?;
-        let released = self.locks.release_tag(&step_lock_tag(saga_id, step_id));
+        let released = self.release_step_locks(saga_id, step_id);
         if out.state == StepState::Committed {
             let content_hash = out.result.as_ref().map(|r| {
                 let bytes = serde_json::to_vec(r).unwrap_or_default();

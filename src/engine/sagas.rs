@@ -116,16 +116,6 @@ pub struct DefinedSaga {
     pub fan_out_groups: Vec<FanOutGroup>,
 }
 
-/// The lock tag under which a step's intent locks are held: `<saga_id>/<step_id>` (`/` is
-/// not in the id grammar, so tags of different sagas never collide).
-pub(crate) fn step_lock_tag(saga_id: &str, step_id: &str) -> String {
-    let mut t = String::with_capacity(saga_id.len() + 1 + step_id.len());
-    t.push_str(saga_id);
-    t.push('/');
-    t.push_str(step_id);
-    t
-}
-
 pub(crate) fn saga_not_found(saga_id: &str) -> Error {
     Error::not_found(Code::SAGA_NOT_FOUND, "saga", saga_id)
 }

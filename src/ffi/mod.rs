@@ -8,6 +8,7 @@
 mod callbacks;
 mod saga;
 mod strings;
+pub mod verify;
 
 pub use callbacks::*;
 pub use saga::*;
