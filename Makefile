@@ -73,8 +73,40 @@ cpp-test: build
 	@if [ -d bindings/cpp ]; then $(MAKE) -C bindings/cpp test; else echo "cpp-test: no bindings/cpp yet"; fi
 
 # ---------------------------------------------------------------- bench
+# docs/PERFORMANCE.md. `make bench` prints ONE table: every operation on the native Rust API
+# next to the C ABI with JSON (p50, p95, ops/s), the C host pipeline with thread scaling, and
+# bytes per idle session. The parts' full output lands in target/bench/. Runs are short (the
+# machine is shared); criterion's own reports: `make bench-criterion`.
+BENCH_N   ?= 20000
+BENCH_DIR := target/bench
+.PHONY: bench-mem bench-criterion
+
 bench:
-	$(CARGO) bench
+	@mkdir -p $(BENCH_DIR)
+	@rm -f $(BENCH_DIR)/c.txt $(BENCH_DIR)/mem.txt
+	@$(MAKE) --no-print-directory bench-c > $(BENCH_DIR)/bench-c.log 2>&1 || \
+	    { tail -20 $(BENCH_DIR)/bench-c.log; exit 1; }
+	@$(MAKE) --no-print-directory bench-mem > $(BENCH_DIR)/bench-mem.log 2>&1 || \
+	    { tail -20 $(BENCH_DIR)/bench-mem.log; exit 1; }
+	@$(CARGO) bench --bench table 2> $(BENCH_DIR)/table.log || { tail -20 $(BENCH_DIR)/table.log; exit 1; }
+
+# The full pipeline through the header only, against the RELEASE library: p50/p95/p99, then
+# 1 vs 2 threads on disjoint sessions and on one shared session. BENCH_N iterations.
+bench-c: release
+	@mkdir -p target/c $(BENCH_DIR)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 $(INCLUDE) examples/bench_pipeline.c \
+	    -o target/c/bench_pipeline -L$(RELEASE_LIB) -lagent_hypervisor \
+	    -Wl,-rpath,$(CURDIR)/$(RELEASE_LIB) -lpthread
+	./target/c/bench_pipeline $(BENCH_N) | tee $(BENCH_DIR)/c.txt
+
+# Bytes per idle session with two participants (counting allocator and RSS).
+bench-mem:
+	@mkdir -p $(BENCH_DIR)
+	$(CARGO) bench --bench memory | tee $(BENCH_DIR)/mem.txt
+
+# Criterion's statistics for the same operations (short settings for a shared machine).
+bench-criterion:
+	$(CARGO) bench --bench governance -- --warm-up-time 1 --measurement-time 2
 
 clean:
 	$(CARGO) clean

@@ -11,12 +11,16 @@
 //! 3-step saga and the full governance pipeline.
 #![allow(dead_code)]
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr};
 use std::io::Write as _;
 use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use agent_hypervisor::engine::{CreateRequest, JoinRequest, VouchRequest};
+use agent_hypervisor::audit::{Change, ChangeOp};
+use agent_hypervisor::engine::{
+    AddStepRequest, CaptureRequest, CreateRequest, JoinRequest, SagaCreateRequest,
+    StepBeginRequest, StepOutcome, VouchRequest,
+};
 use agent_hypervisor::ffi::{self, HvHypervisor, HvStatus};
 use agent_hypervisor::Hypervisor;
 
@@ -132,6 +136,28 @@ impl Abi {
     }
 }
 
+impl Abi {
+    /// `hv_saga_step` with a no-op executor (the step succeeds without doing anything).
+    pub fn saga_step(&mut self, args: std::fmt::Arguments<'_>) {
+        let req = self.request(args);
+        let mut out: *mut c_char = ptr::null_mut();
+        // SAFETY: live handle, NUL-terminated request, valid out-pointer; `noop_step` is safe
+        // to call from any thread and ignores its arguments.
+        let st =
+            unsafe { ffi::hv_saga_step(self.hv, req, Some(noop_step), ptr::null_mut(), &mut out) };
+        finish(st, out, "hv_saga_step");
+    }
+}
+
+/// The host executor of the saga benchmarks: does nothing and reports success.
+unsafe extern "C" fn noop_step(
+    _ctx: *mut ffi::HvStepContext,
+    _step_json: *const c_char,
+    _user_data: *mut c_void,
+) -> i32 {
+    0
+}
+
 impl Drop for Abi {
     fn drop(&mut self) {
         // SAFETY: the handle came from `hv_create` and is destroyed once, with no call in flight.
@@ -236,11 +262,65 @@ pub fn suite() -> Vec<Spec> {
             build: |p| Box::new(SigmaEff::new(p, 10_000)),
         },
         Spec {
+            label: "delta capture (audit.capture, 1 change)",
+            id: "delta_capture",
+            needs: &["audit.capture"],
+            native: true,
+            build: |p| Box::new(Capture::new(p)),
+        },
+        Spec {
+            label: "Merkle root after 10 deltas",
+            id: "merkle_root_10",
+            needs: &["audit.root"],
+            native: true,
+            build: |p| Box::new(AuditQuery::new(p, 10, AuditOp::Root)),
+        },
+        Spec {
+            label: "Merkle root after 100 deltas",
+            id: "merkle_root_100",
+            needs: &["audit.root"],
+            native: true,
+            build: |p| Box::new(AuditQuery::new(p, 100, AuditOp::Root)),
+        },
+        Spec {
+            label: "Merkle root after 10 000 deltas",
+            id: "merkle_root_10000",
+            needs: &["audit.root"],
+            native: true,
+            build: |p| Box::new(AuditQuery::new(p, 10_000, AuditOp::Root)),
+        },
+        Spec {
+            label: "chain verify, 50 deltas (audit.verify)",
+            id: "chain_verify_50",
+            needs: &["audit.verify"],
+            native: true,
+            build: |p| Box::new(AuditQuery::new(p, 50, AuditOp::Verify)),
+        },
+        Spec {
             label: "session lifecycle (create→join→activate→terminate)",
             id: "session_lifecycle",
             needs: &["session.create"],
             native: true,
             build: |p| Box::new(Lifecycle::new(p)),
+        },
+        Spec {
+            label: "saga, 3 steps (create, 3 add_step, 3 × hv_saga_step)",
+            id: "saga_3_steps",
+            needs: &["saga.create", "saga.add_step"],
+            native: true,
+            build: |p| Box::new(Saga3::new(p)),
+        },
+        Spec {
+            label: "FULL PIPELINE (see docs/PERFORMANCE.md)",
+            id: "full_pipeline",
+            needs: &[
+                "session.create",
+                "audit.capture",
+                "saga.create",
+                "saga.add_step",
+            ],
+            native: true,
+            build: |p| Box::new(Pipeline::new(p)),
         },
     ]
 }
@@ -421,6 +501,354 @@ impl Workload for Lifecycle {
                     ffi::hv_terminate,
                     "hv_terminate",
                     format_args!(r#"{{"session_id":"bench-{n}"}}"#),
+                );
+            }
+        }
+    }
+}
+
+// ---- audit
+
+/// One change `{path, "add", content_hash}`.
+fn change(path: &str, hash: &str) -> Vec<Change> {
+    vec![Change {
+        path: path.to_owned(),
+        operation: ChangeOp::Add,
+        content_hash: Some(hash.to_owned()),
+        previous_hash: None,
+    }]
+}
+
+/// Native `audit.capture` of one change.
+fn native_capture(hv: &Hypervisor, session: &str, agent: &str, path: &str, hash: &str) {
+    let d = hv.audit_capture_changes(CaptureRequest {
+        session_id: session.to_owned(),
+        agent_did: agent.to_owned(),
+        changes: change(path, hash),
+        trace_id: None,
+    });
+    std::hint::black_box(d.expect("audit.capture"));
+}
+
+/// `audit.capture` of one change through `hv_call`.
+fn abi_capture(abi: &mut Abi, session: &str, agent: &str, path: &str, hash: &str) {
+    abi.call(
+        "audit.capture\0",
+        format_args!(
+            r#"{{"session_id":"{session}","agent_did":"{agent}","changes":[{{"path":"{path}","operation":"add","content_hash":"{hash}"}}]}}"#
+        ),
+    );
+}
+
+/// Either engine.
+enum Engine {
+    Native(Hypervisor),
+    Abi(Abi),
+}
+
+impl Engine {
+    fn new(path: Path) -> Engine {
+        match path {
+            Path::Native => Engine::Native(native_engine()),
+            Path::Abi => Engine::Abi(Abi::new()),
+        }
+    }
+
+    /// A fresh active session `bench-<n>` with `agents` (σ 0.8); returns its id.
+    fn session(&mut self, agents: &[&str]) -> String {
+        let sid = format!("bench-{}", next_id());
+        match self {
+            Engine::Native(hv) => native_session(hv, &sid, agents),
+            Engine::Abi(abi) => abi_session(abi, &sid, agents),
+        }
+        sid
+    }
+
+    fn capture(&mut self, session: &str, agent: &str, path: &str, hash: &str) {
+        match self {
+            Engine::Native(hv) => native_capture(hv, session, agent, path, hash),
+            Engine::Abi(abi) => abi_capture(abi, session, agent, path, hash),
+        }
+    }
+}
+
+/// `audit.capture` into a long-lived session (rotated every 50 000 deltas).
+struct Capture {
+    engine: Engine,
+    session: String,
+}
+
+impl Capture {
+    fn new(path: Path) -> Self {
+        let mut engine = Engine::new(path);
+        let session = engine.session(&["did:mesh:a"]);
+        Capture { engine, session }
+    }
+}
+
+impl Workload for Capture {
+    fn op(&mut self) {
+        self.engine
+            .capture(&self.session, "did:mesh:a", "/data/file.txt", "abc123");
+    }
+
+    fn rotate(&mut self) {
+        self.session = self.engine.session(&["did:mesh:a"]);
+    }
+
+    fn rotate_every(&self) -> u64 {
+        50_000
+    }
+}
+
+/// Read-only audit queries over a session holding `n` deltas.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AuditOp {
+    Root,
+    Verify,
+}
+
+struct AuditQuery {
+    engine: Engine,
+    session: String,
+    op: AuditOp,
+}
+
+impl AuditQuery {
+    fn new(path: Path, n: usize, op: AuditOp) -> Self {
+        let mut engine = Engine::new(path);
+        let session = engine.session(&["did:mesh:a"]);
+        for i in 0..n {
+            engine.capture(&session, "did:mesh:a", &format!("/f{i}"), &format!("h{i}"));
+        }
+        AuditQuery {
+            engine,
+            session,
+            op,
+        }
+    }
+}
+
+impl Workload for AuditQuery {
+    fn op(&mut self) {
+        match (&mut self.engine, self.op) {
+            (Engine::Native(hv), AuditOp::Root) => {
+                let r = hv.audit_root(&self.session, None).expect("audit.root");
+                std::hint::black_box(r);
+            }
+            (Engine::Native(hv), AuditOp::Verify) => {
+                let r = hv.audit_verify(&self.session, None).expect("audit.verify");
+                assert!(r.valid);
+            }
+            (Engine::Abi(abi), AuditOp::Root) => abi.call(
+                "audit.root\0",
+                format_args!(r#"{{"session_id":"{}"}}"#, self.session),
+            ),
+            (Engine::Abi(abi), AuditOp::Verify) => abi.call(
+                "audit.verify\0",
+                format_args!(r#"{{"session_id":"{}"}}"#, self.session),
+            ),
+        }
+    }
+}
+
+// ---- sagas
+
+/// Native: a saga `saga_id` with one step `step_id` for `agent` (reversible: undo_api given,
+/// so the required ring is 2 and a σ 0.8 agent may run it), then the step run through
+/// `run_step` with an executor that does nothing.
+fn native_saga_add(hv: &Hypervisor, saga: &str, step: &str, agent: &str) {
+    hv.add_saga_step(AddStepRequest {
+        saga_id: saga.to_owned(),
+        action_id: "action".into(),
+        agent_did: agent.to_owned(),
+        execute_api: "/api/action".into(),
+        undo_api: Some("/api/undo".into()),
+        timeout_seconds: None,
+        max_retries: None,
+        resources: None,
+        checkpoint_goal: None,
+        step_id: Some(step.to_owned()),
+        trace_id: None,
+    })
+    .expect("saga.add_step");
+}
+
+fn native_saga_create(hv: &Hypervisor, session: &str, saga: &str) {
+    hv.create_saga(SagaCreateRequest {
+        session_id: session.to_owned(),
+        saga_id: Some(saga.to_owned()),
+        isolation_level: None,
+        trace_id: None,
+    })
+    .expect("saga.create");
+}
+
+fn native_step(hv: &Hypervisor, saga: &str, step: &str) {
+    let r = hv.run_step(
+        &StepBeginRequest {
+            saga_id: saga.to_owned(),
+            step_id: step.to_owned(),
+            has_consensus: None,
+            has_sre_witness: None,
+            trace_id: None,
+        },
+        &mut |_call| StepOutcome::success(None),
+    );
+    std::hint::black_box(r.expect("hv_saga_step"));
+}
+
+fn abi_saga_create(abi: &mut Abi, session: &str, saga: &str) {
+    abi.call(
+        "saga.create\0",
+        format_args!(r#"{{"session_id":"{session}","saga_id":"{saga}"}}"#),
+    );
+}
+
+fn abi_saga_add(abi: &mut Abi, saga: &str, step: &str, agent: &str) {
+    abi.call(
+        "saga.add_step\0",
+        format_args!(
+            r#"{{"saga_id":"{saga}","step_id":"{step}","action_id":"action","agent_did":"{agent}","execute_api":"/api/action","undo_api":"/api/undo"}}"#
+        ),
+    );
+}
+
+fn abi_step(abi: &mut Abi, saga: &str, step: &str) {
+    abi.saga_step(format_args!(r#"{{"saga_id":"{saga}","step_id":"{step}"}}"#));
+}
+
+const SAGA_AGENTS: [&str; 3] = ["did:mesh:0", "did:mesh:1", "did:mesh:2"];
+const STEP_IDS: [&str; 3] = ["step-0", "step-1", "step-2"];
+
+/// A saga with 3 steps (one per agent, like the Python original), each run through
+/// `hv_saga_step` / `run_step` with a no-op executor. Sessions rotate every 3 000 sagas
+/// (`limits.max_sagas_per_session` is 10 000).
+struct Saga3 {
+    engine: Engine,
+    session: String,
+    saga: String,
+}
+
+impl Saga3 {
+    fn new(path: Path) -> Self {
+        let mut engine = Engine::new(path);
+        let session = engine.session(&SAGA_AGENTS);
+        Saga3 {
+            engine,
+            session,
+            saga: String::with_capacity(32),
+        }
+    }
+}
+
+impl Workload for Saga3 {
+    fn op(&mut self) {
+        use std::fmt::Write as _;
+        self.saga.clear();
+        let _ = write!(self.saga, "saga-{}", next_id());
+        let saga = self.saga.as_str();
+        match &mut self.engine {
+            Engine::Native(hv) => {
+                native_saga_create(hv, &self.session, saga);
+                for (step, agent) in STEP_IDS.iter().zip(SAGA_AGENTS) {
+                    native_saga_add(hv, saga, step, agent);
+                }
+                for step in STEP_IDS {
+                    native_step(hv, saga, step);
+                }
+            }
+            Engine::Abi(abi) => {
+                abi_saga_create(abi, &self.session, saga);
+                for (step, agent) in STEP_IDS.iter().zip(SAGA_AGENTS) {
+                    abi_saga_add(abi, saga, step, agent);
+                }
+                for step in STEP_IDS {
+                    abi_step(abi, saga, step);
+                }
+            }
+        }
+    }
+
+    fn rotate(&mut self) {
+        self.session = self.engine.session(&SAGA_AGENTS);
+    }
+
+    fn rotate_every(&self) -> u64 {
+        3_000
+    }
+}
+
+// ---- the full governance pipeline
+
+/// Session create + agent join + activate + 3 audit deltas + a saga with one step run through
+/// `hv_saga_step` (no-op executor) + terminate, which commits the Merkle root of the deltas.
+/// The same sequence as `examples/bench_pipeline.c` and the Python original's
+/// `full_governance_pipeline`.
+struct Pipeline {
+    engine: Engine,
+    sid: String,
+    saga: String,
+}
+
+impl Pipeline {
+    fn new(path: Path) -> Self {
+        let mut p = Pipeline {
+            engine: Engine::new(path),
+            sid: String::with_capacity(32),
+            saga: String::with_capacity(32),
+        };
+        // The terminate response must carry a root: the deltas were really captured.
+        p.op();
+        if let Engine::Abi(abi) = &mut p.engine {
+            let n = next_id();
+            abi_lifecycle_start(abi, n);
+            abi_capture(abi, &format!("bench-{n}"), "did:mesh:a", "/f0", "h0");
+            let t = abi.call_text(
+                "session.terminate\0",
+                format_args!(r#"{{"session_id":"bench-{n}"}}"#),
+            );
+            assert!(t.contains(r#""merkle_root":""#), "no Merkle root: {t}");
+        }
+        p
+    }
+}
+
+const PIPE_FILES: [(&str, &str); 3] = [("/f0", "h0"), ("/f1", "h1"), ("/f2", "h2")];
+
+impl Workload for Pipeline {
+    fn op(&mut self) {
+        use std::fmt::Write as _;
+        let n = next_id();
+        self.sid.clear();
+        let _ = write!(self.sid, "bench-{n}");
+        self.saga.clear();
+        let _ = write!(self.saga, "saga-{n}");
+        let (sid, saga) = (self.sid.as_str(), self.saga.as_str());
+        match &mut self.engine {
+            Engine::Native(hv) => {
+                native_lifecycle_start(hv, n);
+                for (path, hash) in PIPE_FILES {
+                    native_capture(hv, sid, "did:mesh:a", path, hash);
+                }
+                native_saga_create(hv, sid, saga);
+                native_saga_add(hv, saga, "step-1", "did:mesh:a");
+                native_step(hv, saga, "step-1");
+                let t = hv.terminate_session(sid, None).expect("terminate");
+                assert!(t.merkle_root.is_some());
+            }
+            Engine::Abi(abi) => {
+                abi_lifecycle_start(abi, n);
+                for (path, hash) in PIPE_FILES {
+                    abi_capture(abi, sid, "did:mesh:a", path, hash);
+                }
+                abi_saga_create(abi, sid, saga);
+                abi_saga_add(abi, saga, "step-1", "did:mesh:a");
+                abi_step(abi, saga, "step-1");
+                abi.export(
+                    ffi::hv_terminate,
+                    "hv_terminate",
+                    format_args!(r#"{{"session_id":"{sid}"}}"#),
                 );
             }
         }
