@@ -99,6 +99,17 @@ fn create(hv: &Hypervisor, sid: &str) {
     .expect("create");
 }
 
+fn idle(hv: &Hypervisor, sid: &str) {
+    create(hv, sid);
+    join(hv, sid, "did:mesh:a");
+    join(hv, sid, "did:mesh:b");
+    hv.activate_session(sid, None).expect("activate");
+}
+
+fn engine(json: &str) -> Hypervisor {
+    Hypervisor::new(agent_hypervisor::api::parse_config(json).expect("config"))
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo bench -- --list` and friends: nothing to list.
@@ -107,28 +118,18 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let warm = 20_000;
-    let cfg = agent_hypervisor::api::parse_config(&format!(
-        r#"{{"limits":{{"max_sessions":{}}}}}"#,
-        n + warm + 1
-    ))
-    .expect("config");
-    let max_events = cfg.limits.max_events;
-    let hv = Hypervisor::new(cfg);
-    // Warm-up: 6 events per idle session, so this fills the bounded event log.
-    for i in 0..warm {
-        let sid = format!("warm-{i}");
-        create(&hv, &sid);
-        join(&hv, &sid, "did:mesh:a");
-        join(&hv, &sid, "did:mesh:b");
-        hv.activate_session(&sid, None).expect("activate");
-    }
-    assert!(
-        hv.events().len() >= max_events.min(6 * warm),
-        "event log not at steady state"
-    );
-    let ids: Vec<String> = (0..n).map(|i| format!("idle-{i}")).collect();
 
+    // 1. Per-session state. The event log is engine-wide and bounded; it is kept at one event
+    //    here so that only what a session holds is counted (its cost is measured below).
+    let warm = 1_000;
+    let hv = engine(&format!(
+        r#"{{"limits":{{"max_sessions":{},"max_events":1}}}}"#,
+        n + warm + 1
+    ));
+    for i in 0..warm {
+        idle(&hv, &format!("warm-{i}"));
+    }
+    let ids: Vec<String> = (0..n).map(|i| format!("idle-{i}")).collect();
     let (h0, r0) = (live(), rss());
     for sid in &ids {
         create(&hv, sid);
@@ -147,20 +148,50 @@ fn main() {
     }
     let (h4, r4) = (live(), rss());
     let per = |a: isize, b: isize| (b - a) as f64 / n as f64;
-
     let heap = per(h0, h4);
     let rss_per = per(r0, r4);
-    println!("idle sessions measured: {n} (after {warm} warm-up sessions; event log at its cap of {max_events})");
+    drop(hv);
+
+    // 2. The event log at its cap (default max_events), engine-wide.
+    let before = live();
+    let hv = engine("{}");
+    let max_events = hv.config().limits.max_events;
+    let sessions = max_events / 6 + 1_000; // 6 events per idle session: more than fills it
+    for i in 0..sessions {
+        idle(&hv, &format!("ev-{i}"));
+    }
+    let log_bytes = (live() - before) as f64 - heap * sessions as f64;
+    let per_event = log_bytes / hv.events().len() as f64;
+    drop(hv);
+
+    println!("idle sessions measured: {n} (created, 2 agents joined, activated)");
     println!(
-        "size_of::<Session>() = {} bytes (inline part, boxed in an Arc<SessionCell>)",
+        "size_of::<Session>() = {} bytes (the inline part, in an Arc<SessionCell>)",
         std::mem::size_of::<agent_hypervisor::engine::Session>()
     );
-    println!("heap bytes per session: create {:.0} + join {:.0} + join {:.0} + activate {:.0} = {heap:.0}",
-        per(h0, h1), per(h1, h2), per(h2, h3), per(h3, h4));
-    println!("RSS bytes per session:  create {:.0} + join {:.0} + join {:.0} + activate {:.0} = {rss_per:.0}",
-        per(r0, r1), per(r1, r2), per(r2, r3), per(r3, r4));
     println!(
-        "mem\tidle session, 2 participants (heap / RSS)\t{heap:.0} B / {rss_per:.0} B per session (target ≤ 4096 B)"
+        "heap bytes per session: create {:.0} + join {:.0} + join {:.0} + activate {:.0} = {heap:.0}",
+        per(h0, h1),
+        per(h1, h2),
+        per(h2, h3),
+        per(h3, h4)
     );
-    drop(hv);
+    println!(
+        "RSS bytes per session:  create {:.0} + join {:.0} + join {:.0} + activate {:.0} = {rss_per:.0}",
+        per(r0, r1),
+        per(r1, r2),
+        per(r2, r3),
+        per(r3, r4)
+    );
+    println!(
+        "event log at its cap ({max_events} events, engine-wide): {:.1} MiB, {per_event:.0} B per event",
+        log_bytes / (1024.0 * 1024.0)
+    );
+    println!(
+        "mem\tidle session, 2 participants: heap / RSS per session\t{heap:.0} B / {rss_per:.0} B (target ≤ 4096 B)"
+    );
+    println!(
+        "mem\tevent log at its cap ({max_events} events, engine-wide)\t{:.1} MiB ({per_event:.0} B per event)",
+        log_bytes / (1024.0 * 1024.0)
+    );
 }

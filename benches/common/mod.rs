@@ -322,6 +322,18 @@ pub fn suite() -> Vec<Spec> {
             native: true,
             build: |p| Box::new(Pipeline::new(p)),
         },
+        Spec {
+            label: "full pipeline, engine at max_sessions (evicting)",
+            id: "full_pipeline_at_cap",
+            needs: &[
+                "session.create",
+                "audit.capture",
+                "saga.create",
+                "saga.add_step",
+            ],
+            native: true,
+            build: |p| Box::new(Pipeline::at_cap(p)),
+        },
     ]
 }
 
@@ -469,6 +481,8 @@ impl Workload for SigmaEff {
 
 // ---- session lifecycle
 
+/// Create → join → activate → terminate; the engine is replaced every 50 000 lifecycles so
+/// runs stay below `limits.max_sessions` (see [`Pipeline`]).
 struct Lifecycle {
     path: Path,
     native: Option<Hypervisor>,
@@ -504,6 +518,14 @@ impl Workload for Lifecycle {
                 );
             }
         }
+    }
+
+    fn rotate(&mut self) {
+        *self = Lifecycle::new(self.path);
+    }
+
+    fn rotate_every(&self) -> u64 {
+        50_000
     }
 }
 
@@ -785,18 +807,40 @@ impl Workload for Saga3 {
 /// `hv_saga_step` (no-op executor) + terminate, which commits the Merkle root of the deltas.
 /// The same sequence as `examples/bench_pipeline.c` and the Python original's
 /// `full_governance_pipeline`.
+///
+/// Every pipeline leaves an archived session behind (API.md keeps them for audit queries until
+/// `limits.max_sessions` forces eviction). By default the engine is replaced every 50 000
+/// pipelines so runs stay below the cap; `at_cap` instead pre-fills the engine to the cap so
+/// that every create evicts the oldest archived session (the long-running steady state).
 struct Pipeline {
+    path: Path,
     engine: Engine,
     sid: String,
     saga: String,
+    at_cap: bool,
 }
 
 impl Pipeline {
     fn new(path: Path) -> Self {
+        Self::with(path, false)
+    }
+
+    fn at_cap(path: Path) -> Self {
+        let mut p = Self::with(path, true);
+        let cap = agent_hypervisor::Config::default().limits.max_sessions;
+        for _ in 0..cap {
+            p.op();
+        }
+        p
+    }
+
+    fn with(path: Path, at_cap: bool) -> Self {
         let mut p = Pipeline {
+            path,
             engine: Engine::new(path),
             sid: String::with_capacity(32),
             saga: String::with_capacity(32),
+            at_cap,
         };
         // The terminate response must carry a root: the deltas were really captured.
         p.op();
@@ -851,6 +895,18 @@ impl Workload for Pipeline {
                     format_args!(r#"{{"session_id":"{sid}"}}"#),
                 );
             }
+        }
+    }
+
+    fn rotate(&mut self) {
+        self.engine = Engine::new(self.path);
+    }
+
+    fn rotate_every(&self) -> u64 {
+        if self.at_cap {
+            u64::MAX
+        } else {
+            50_000
         }
     }
 }
