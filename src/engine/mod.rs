@@ -76,6 +76,9 @@ pub struct SessionCell {
     /// The session id (immutable).
     pub id: String,
     pub(crate) inner: Mutex<Session>,
+    /// The keys this session registered in `owners`, so that evicting it removes exactly those
+    /// (O(its own objects)) instead of scanning every session's entries.
+    pub(crate) owned: Mutex<Vec<(Owned, String)>>,
 }
 
 /// Kinds of engine-minted or caller-named objects that live inside a session and are looked
@@ -241,9 +244,21 @@ impl Hypervisor {
 
     /// Records that `id` lives in `cell`.
     pub(crate) fn register_owner(&self, kind: Owned, id: &str, cell: &Arc<SessionCell>) {
+        cell.owned.lock().push((kind, id.to_owned()));
         self.owners
             .write()
             .insert((kind, id.to_owned()), Arc::clone(cell));
+    }
+
+    /// Removes every `owners` entry `cell` registered (on eviction).
+    pub(crate) fn forget_owners(&self, cell: &Arc<SessionCell>) {
+        let keys = std::mem::take(&mut *cell.owned.lock());
+        let mut owners = self.owners.write();
+        for k in keys {
+            if owners.get(&k).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+                owners.remove(&k);
+            }
+        }
     }
 
     /// True when `id` is already registered for `kind`.

@@ -251,6 +251,7 @@ impl Hypervisor {
             .with_detail("field", field)
             .with_detail(field, id)),
             Entry::Vacant(v) => {
+                cell.owned.lock().push((kind, id.to_owned()));
                 v.insert(Arc::clone(cell));
                 Ok(())
             }

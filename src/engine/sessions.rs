@@ -81,7 +81,10 @@ impl Hypervisor {
         let cell = Arc::new(SessionCell {
             id: id.clone(),
             inner: parking_lot::Mutex::new(session),
+            owned: Default::default(),
         });
+        // Dropped after the session table's lock is released.
+        let mut evicted = None;
         {
             let mut sessions = self.sessions.write();
             if sessions.contains_key(&id) {
@@ -96,8 +99,10 @@ impl Hypervisor {
                 let victim = self.archived.lock().pop_front();
                 match victim {
                     Some(v) => {
-                        sessions.remove(&v);
-                        self.owners.write().retain(|_, c| c.id != v);
+                        if let Some(old) = sessions.remove(&v) {
+                            self.forget_owners(&old);
+                            evicted = Some(old);
+                        }
                     }
                     None => {
                         return Err(Error::new(
@@ -113,6 +118,7 @@ impl Hypervisor {
             }
             sessions.insert(id.clone(), cell);
         }
+        drop(evicted);
         let mut out = crate::observability::events::Outbox::default();
         out.push(
             EventType::SessionCreated,
