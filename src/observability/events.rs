@@ -102,8 +102,8 @@ impl<'de> Deserialize<'de> for EventType {
 pub struct Event {
     /// Strictly increasing sequence number (1-based).
     pub seq: u64,
-    /// `evt:<seq>`.
-    pub event_id: String,
+    /// `evt:<seq>` (formatted when serialised, not stored as a string).
+    pub event_id: EventId,
     /// The type.
     pub event_type: EventType,
     /// When it was emitted (engine clock).
@@ -119,6 +119,22 @@ pub struct Event {
     pub causal_trace_id: Option<String>,
     /// Type-specific data.
     pub payload: serde_json::Value,
+}
+
+/// An event id, `evt:<seq>` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventId(pub u64);
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "evt:{}", self.0)
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// An event not yet published (no sequence number yet).
@@ -293,6 +309,8 @@ impl EventBus {
         } else {
             Vec::new()
         };
+        // Events pushed out of a full log are freed after its lock is released.
+        let mut evicted: Vec<Arc<Event>> = Vec::new();
         {
             let mut log = self.log.lock();
             for p in outbox.events {
@@ -304,7 +322,7 @@ impl EventBus {
                 }
                 let e = Arc::new(Event {
                     seq,
-                    event_id: format!("evt:{seq}"),
+                    event_id: EventId(seq),
                     event_type: p.event_type,
                     timestamp: p.timestamp,
                     session_id: p.session_id,
@@ -313,7 +331,7 @@ impl EventBus {
                     payload: p.payload,
                 });
                 if log.events.len() >= self.cap {
-                    log.events.pop_front();
+                    evicted.extend(log.events.pop_front());
                     log.dropped += 1;
                 }
                 if notify {
@@ -322,6 +340,7 @@ impl EventBus {
                 log.events.push_back(e);
             }
         }
+        drop(evicted);
         if notify {
             // Snapshot matching callbacks, release the lock, then call out.
             let subs = self.subs.read();
