@@ -45,12 +45,7 @@ impl Timestamp {
 
     /// RFC 3339 UTC with microseconds: `2026-01-01T00:00:00.000000Z`.
     pub fn to_rfc3339(self) -> String {
-        let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
-        let micros = self.0.rem_euclid(Self::MICROS_PER_SEC) as u32;
-        match chrono::DateTime::from_timestamp(secs, micros * 1000) {
-            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            None => "invalid-time".to_owned(),
-        }
+        self.to_string()
     }
 
     /// Parses any RFC 3339 timestamp; `field` names the input in the error.
@@ -67,8 +62,36 @@ impl Timestamp {
 }
 
 impl fmt::Display for Timestamp {
+    /// Exactly [`Timestamp::to_rfc3339`]. Years 0–9999 (every realistic clock) are written
+    /// digit by digit; the rest go through chrono's formatter (sign and all).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        use chrono::{Datelike, Timelike};
+        let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
+        let micros = self.0.rem_euclid(Self::MICROS_PER_SEC) as u32;
+        let Some(dt) = chrono::DateTime::from_timestamp(secs, micros * 1000) else {
+            return f.write_str("invalid-time");
+        };
+        let Ok(year) = u32::try_from(dt.year()) else {
+            return write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        };
+        if year > 9999 {
+            return write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        }
+        let mut b = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, len: usize, mut v: u32| {
+            for d in b[at..at + len].iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, dt.month());
+        put(8, 2, dt.day());
+        put(11, 2, dt.hour());
+        put(14, 2, dt.minute());
+        put(17, 2, dt.second());
+        put(20, 6, micros);
+        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -429,6 +452,41 @@ mod tests {
             Timestamp(1_767_225_600_000_000)
         );
         assert!(Timestamp::parse_rfc3339("yesterday", "t").is_err());
+    }
+
+    #[test]
+    fn fast_rfc3339_matches_chrono() {
+        let chrono_fmt = |us: i64| {
+            let secs = us.div_euclid(Timestamp::MICROS_PER_SEC);
+            let micros = us.rem_euclid(Timestamp::MICROS_PER_SEC) as u32;
+            chrono::DateTime::from_timestamp(secs, micros * 1000)
+                .map(|dt| dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+                .unwrap_or_else(|| "invalid-time".into())
+        };
+        let mut x: i64 = 0x2545_F491_4F6C_DD1D;
+        let mut cases = vec![
+            0,
+            1,
+            -1,
+            999_999,
+            1_767_225_600_123_456,
+            951_782_400_000_000,     // 2000-02-29
+            -62_167_219_200_000_000, // 0000-01-01
+            -62_167_219_200_000_001, // year -1
+            253_402_300_799_999_999, // 9999-12-31T23:59:59.999999Z
+            253_402_300_800_000_000, // +10000
+            i64::MAX,
+            i64::MIN,
+        ];
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(x % 400_000_000_000_000_000);
+        }
+        for us in cases {
+            assert_eq!(Timestamp(us).to_rfc3339(), chrono_fmt(us), "{us}");
+        }
     }
 
     #[test]
