@@ -10,6 +10,8 @@
 //! session table's own growth (hash map buckets) is included: it is part of what a session
 //! costs.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
@@ -164,6 +166,21 @@ fn main() {
     let per_event = log_bytes / hv.events().len() as f64;
     drop(hv);
 
+    // 3. What one full pipeline leaves behind (an archived session with 4 deltas, a completed
+    //    saga step, its commitment) and how many events it emits.
+    let runs = 10_000u64;
+    let hv = engine(&format!(
+        r#"{{"limits":{{"max_sessions":{},"max_events":1}}}}"#,
+        runs + 10
+    ));
+    let before = live();
+    for i in 0..runs {
+        common::native_pipeline(&hv, i, &format!("bench-{i}"), &format!("saga-{i}"));
+    }
+    let archived = (live() - before) as f64 / runs as f64;
+    let events_per_pipeline = hv.events().stats().total as f64 / runs as f64;
+    drop(hv);
+
     println!("idle sessions measured: {n} (created, 2 agents joined, activated)");
     println!(
         "size_of::<Session>() = {} bytes (the inline part, in an Arc<SessionCell>)",
@@ -188,7 +205,13 @@ fn main() {
         log_bytes / (1024.0 * 1024.0)
     );
     println!(
+        "archived session left by one full pipeline: {archived:.0} heap bytes (kept until max_sessions evicts it); {events_per_pipeline:.1} events per pipeline"
+    );
+    println!(
         "mem\tidle session, 2 participants: heap / RSS per session\t{heap:.0} B / {rss_per:.0} B (target ≤ 4096 B)"
+    );
+    println!(
+        "mem\tarchived session left by one full pipeline\t{archived:.0} B heap; {events_per_pipeline:.1} events emitted per pipeline"
     );
     println!(
         "mem\tevent log at its cap ({max_events} events, engine-wide)\t{:.1} MiB ({per_event:.0} B per event)",

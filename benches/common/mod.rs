@@ -564,14 +564,14 @@ fn abi_capture(abi: &mut Abi, session: &str, agent: &str, path: &str, hash: &str
 
 /// Either engine.
 enum Engine {
-    Native(Hypervisor),
+    Native(Box<Hypervisor>),
     Abi(Abi),
 }
 
 impl Engine {
     fn new(path: Path) -> Engine {
         match path {
-            Path::Native => Engine::Native(native_engine()),
+            Path::Native => Engine::Native(Box::new(native_engine())),
             Path::Abi => Engine::Abi(Abi::new()),
         }
     }
@@ -860,6 +860,19 @@ impl Pipeline {
 
 const PIPE_FILES: [(&str, &str); 3] = [("/f0", "h0"), ("/f1", "h1"), ("/f2", "h2")];
 
+/// One full pipeline on the native API: session `sid` (= `bench-<n>`), saga `saga`.
+pub fn native_pipeline(hv: &Hypervisor, n: u64, sid: &str, saga: &str) {
+    native_lifecycle_start(hv, n);
+    for (path, hash) in PIPE_FILES {
+        native_capture(hv, sid, "did:mesh:a", path, hash);
+    }
+    native_saga_create(hv, sid, saga);
+    native_saga_add(hv, saga, "step-1", "did:mesh:a");
+    native_step(hv, saga, "step-1");
+    let t = hv.terminate_session(sid, None).expect("terminate");
+    assert!(t.merkle_root.is_some());
+}
+
 impl Workload for Pipeline {
     fn op(&mut self) {
         use std::fmt::Write as _;
@@ -870,17 +883,7 @@ impl Workload for Pipeline {
         let _ = write!(self.saga, "saga-{n}");
         let (sid, saga) = (self.sid.as_str(), self.saga.as_str());
         match &mut self.engine {
-            Engine::Native(hv) => {
-                native_lifecycle_start(hv, n);
-                for (path, hash) in PIPE_FILES {
-                    native_capture(hv, sid, "did:mesh:a", path, hash);
-                }
-                native_saga_create(hv, sid, saga);
-                native_saga_add(hv, saga, "step-1", "did:mesh:a");
-                native_step(hv, saga, "step-1");
-                let t = hv.terminate_session(sid, None).expect("terminate");
-                assert!(t.merkle_root.is_some());
-            }
+            Engine::Native(hv) => native_pipeline(hv, n, sid, saga),
             Engine::Abi(abi) => {
                 abi_lifecycle_start(abi, n);
                 for (path, hash) in PIPE_FILES {
