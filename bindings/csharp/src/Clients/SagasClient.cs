@@ -8,8 +8,8 @@ namespace AgentHypervisor
 {
     /// <summary>
     /// saga.* (API.md 4.5): sagas, governed steps, compensation, fan-out, checkpoints. Three ways to
-    /// run a step: <see cref="Step"/> (the engine drives begin -&gt; executor -&gt; end with retries,
-    /// calling a <see cref="StepExecutor"/> on this thread), <see cref="RunStepAsync"/> (Task-based,
+    /// run a step: <see cref="Step(StepBeginRequest, StepExecutor)"/> (the engine drives begin -&gt; executor -&gt; end with retries,
+    /// calling a <see cref="StepExecutor"/> on this thread), <c>RunStepAsync</c> (Task-based,
     /// over begin/end), or <see cref="BeginStep"/>/<see cref="EndStep"/> by hand.
     /// </summary>
     public sealed class SagasClient
