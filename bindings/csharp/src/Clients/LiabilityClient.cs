@@ -9,9 +9,9 @@ namespace AgentHypervisor
         /// <summary><c>liability.vouch</c>.</summary>
         public VouchRecord Vouch(VouchRequest request) { return _hv.Call<VouchRecord>("liability.vouch", request); }
 
-        /// <summary><c>liability.release</c>.</summary>
-        public JsonObject Release(string vouchId) { return Release(new ReleaseVouchRequest { VouchId = vouchId }); }
-        public JsonObject Release(ReleaseVouchRequest request) { return _hv.Call<JsonObject>("liability.release", request); }
+        /// <summary><c>liability.release</c>: the released (inactive) vouch.</summary>
+        public VouchRecord Release(string vouchId) { return Release(new ReleaseVouchRequest { VouchId = vouchId }); }
+        public VouchRecord Release(ReleaseVouchRequest request) { return _hv.Call<VouchRecord>("liability.release", request); }
 
         /// <summary><c>liability.sigma_eff</c>.</summary>
         public double SigmaEff(string sessionId, string agentDid, double riskWeight)
@@ -38,9 +38,9 @@ namespace AgentHypervisor
         /// <summary><c>liability.quarantine</c>.</summary>
         public QuarantineRecord Quarantine(QuarantineRequest request) { return _hv.Call<QuarantineRecord>("liability.quarantine", request); }
 
-        /// <summary><c>liability.release_quarantine</c>.</summary>
-        public JsonObject ReleaseQuarantine(string sessionId, string agentDid) { return ReleaseQuarantine(new SessionAgentRequest(sessionId, agentDid)); }
-        public JsonObject ReleaseQuarantine(SessionAgentRequest request) { return _hv.Call<JsonObject>("liability.release_quarantine", request); }
+        /// <summary><c>liability.release_quarantine</c>: the ended quarantine.</summary>
+        public QuarantineRecord ReleaseQuarantine(string sessionId, string agentDid) { return ReleaseQuarantine(new SessionAgentRequest(sessionId, agentDid)); }
+        public QuarantineRecord ReleaseQuarantine(SessionAgentRequest request) { return _hv.Call<QuarantineRecord>("liability.release_quarantine", request); }
 
         /// <summary><c>liability.ledger</c>: spans sessions for the life of the engine.</summary>
         public Ledger Ledger(string agentDid) { return Ledger(new LedgerRequest { AgentDid = agentDid }); }

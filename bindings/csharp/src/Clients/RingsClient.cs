@@ -24,9 +24,9 @@ namespace AgentHypervisor
         /// <summary><c>ring.elevate</c>: throws DENIED with <c>Details["reason"]</c> when refused.</summary>
         public Elevation Elevate(RingElevateRequest request) { return _hv.Call<Elevation>("ring.elevate", request); }
 
-        /// <summary><c>ring.revoke</c>.</summary>
-        public JsonObject Revoke(string elevationId) { return Revoke(new RingRevokeRequest { ElevationId = elevationId }); }
-        public JsonObject Revoke(RingRevokeRequest request) { return _hv.Call<JsonObject>("ring.revoke", request); }
+        /// <summary><c>ring.revoke</c>: the revoked elevation.</summary>
+        public Elevation Revoke(string elevationId) { return Revoke(new RingRevokeRequest { ElevationId = elevationId }); }
+        public Elevation Revoke(RingRevokeRequest request) { return _hv.Call<Elevation>("ring.revoke", request); }
 
         /// <summary><c>ring.elevations</c>: the active elevations.</summary>
         public ElevationList Elevations(RingElevationsRequest request) { return _hv.Call<ElevationList>("ring.elevations", request); }
@@ -38,8 +38,8 @@ namespace AgentHypervisor
         public BreakerStatus Breaker(string sessionId, string agentDid) { return Breaker(new SessionAgentRequest(sessionId, agentDid)); }
         public BreakerStatus Breaker(SessionAgentRequest request) { return _hv.Call<BreakerStatus>("ring.breaker", request); }
 
-        /// <summary><c>ring.reset_breaker</c>.</summary>
-        public JsonObject ResetBreaker(string sessionId, string agentDid) { return ResetBreaker(new SessionAgentRequest(sessionId, agentDid)); }
-        public JsonObject ResetBreaker(SessionAgentRequest request) { return _hv.Call<JsonObject>("ring.reset_breaker", request); }
+        /// <summary><c>ring.reset_breaker</c>: the breaker after the reset.</summary>
+        public BreakerStatus ResetBreaker(string sessionId, string agentDid) { return ResetBreaker(new SessionAgentRequest(sessionId, agentDid)); }
+        public BreakerStatus ResetBreaker(SessionAgentRequest request) { return _hv.Call<BreakerStatus>("ring.reset_breaker", request); }
     }
 }

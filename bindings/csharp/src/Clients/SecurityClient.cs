@@ -19,7 +19,7 @@ namespace AgentHypervisor
         public RateStats RateStats(SessionAgentRequest request) { return _hv.Call<RateStats>("security.rate_stats", request); }
 
         /// <summary><c>security.substitute</c>: registers or removes a handoff substitute.</summary>
-        public JsonObject Substitute(SubstituteRequest request) { return _hv.Call<JsonObject>("security.substitute", request); }
+        public SubstituteResult Substitute(SubstituteRequest request) { return _hv.Call<SubstituteResult>("security.substitute", request); }
 
         /// <summary><c>security.kill</c>.</summary>
         public KillResult Kill(KillRequest request) { return _hv.Call<KillResult>("security.kill", request); }

@@ -25,6 +25,7 @@ namespace AgentHypervisor
         public string CreatedAt { get; set; }
         public string ExpiresAt { get; set; }
         public bool IsActive { get; set; }
+        public string ReleasedAt { get; set; }
     }
 
     /// <summary><c>liability.release</c></summary>
@@ -171,6 +172,7 @@ namespace AgentHypervisor
         public string StartedAt { get; set; }
         public string ExpiresAt { get; set; }
         public bool IsActive { get; set; }
+        public object Details { get; set; }
     }
 
     /// <summary><c>liability.ledger</c></summary>

@@ -60,8 +60,8 @@ namespace AgentHypervisor
         public int TargetRing { get; set; }
         /// <summary>Default 300, clamped to 3600.</summary>
         public long? TtlSeconds { get; set; }
-        /// <summary>Sponsorship attestation (required for ring 1); any JSON value.</summary>
-        public object Attestation { get; set; }
+        /// <summary>Sponsorship attestation (required for ring 1).</summary>
+        public string Attestation { get; set; }
         public string Reason { get; set; }
     }
 
@@ -74,8 +74,6 @@ namespace AgentHypervisor
         public int ElevatedRing { get; set; }
         public string GrantedAt { get; set; }
         public string ExpiresAt { get; set; }
-        public string SessionId { get; set; }
-        public bool? IsActive { get; set; }
     }
 
     /// <summary><c>ring.revoke</c></summary>
@@ -111,7 +109,7 @@ namespace AgentHypervisor
         public long TotalCalls { get; set; }
         public long WindowCalls { get; set; }
         public bool Tripped { get; set; }
-        /// <summary>Calls per ring in the window (ring as a string key).</summary>
-        public object RingDistribution { get; set; }
+        /// <summary>Calls per ring in the window, keyed "0".."3".</summary>
+        public Dictionary<string, long> RingDistribution { get; set; }
     }
 }

@@ -36,6 +36,15 @@ namespace AgentHypervisor
         public bool Available { get; set; }
     }
 
+    /// <summary>Result of <c>security.substitute</c>.</summary>
+    public sealed class SubstituteResult
+    {
+        public string AgentDid { get; set; }
+        public bool Available { get; set; }
+        /// <summary>The session's registered substitutes.</summary>
+        public List<string> Substitutes { get; set; }
+    }
+
     /// <summary>Kill reasons.</summary>
     public static class KillReasons
     {
@@ -80,5 +89,6 @@ namespace AgentHypervisor
         public int HandoffSuccessCount { get; set; }
         public bool CompensationTriggered { get; set; }
         public bool Terminated { get; set; }
+        public object Details { get; set; }
     }
 }
