@@ -92,6 +92,7 @@ namespace AgentHypervisor.Tests
                 else filter = args[i];
             }
             if (VectorsDir == null) VectorsDir = Environment.GetEnvironmentVariable("HV_VECTORS_DIR");
+            if (VectorsDir == null) VectorsDir = FindVectors(AppDomain.CurrentDomain.BaseDirectory) ?? FindVectors(Environment.CurrentDirectory);
 
             var tests = typeof(Program).Assembly.GetTypes()
                 .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
@@ -130,7 +131,18 @@ namespace AgentHypervisor.Tests
             }
             Console.WriteLine("C# tests finished in " + total.ElapsedMilliseconds + " ms");
             Console.WriteLine(passed + " passed, " + failed + " failed, " + skipped + " skipped");
-            return failed == 0 ? 0 : 1;
+            return failed == 0 && passed > 0 ? 0 : 1;
+        }
+
+        /// <summary>Walks up from <paramref name="start"/> to the repo's tests/vectors.</summary>
+        private static string FindVectors(string start)
+        {
+            for (var d = new System.IO.DirectoryInfo(start); d != null; d = d.Parent)
+            {
+                string candidate = System.IO.Path.Combine(d.FullName, "tests", "vectors");
+                if (System.IO.File.Exists(System.IO.Path.Combine(candidate, "README.md"))) return candidate;
+            }
+            return null;
         }
     }
 }
