@@ -186,6 +186,8 @@ namespace AgentHypervisor.Tests
             {
                 var errors = new List<Exception>();
                 var threads = new List<Thread>();
+                int joined = 0;
+                hv.Subscribe(new EventFilter { EventTypes = new List<string> { "session.joined" } }, ev => Interlocked.Increment(ref joined));
                 for (int t = 0; t < 4; t++)
                 {
                     int n = t;
@@ -210,6 +212,7 @@ namespace AgentHypervisor.Tests
                 foreach (var th in threads) th.Join();
                 Assert.Equal(0, errors.Count, "errors: " + (errors.Count > 0 ? errors[0].ToString() : ""));
                 Assert.Equal(100L, hv.Observability.Stats().Sessions);
+                Assert.Equal(100, Volatile.Read(ref joined), "events delivered on every thread");
             }
         }
 

@@ -96,6 +96,18 @@ namespace AgentHypervisor.Tests
         }
 
         [Test]
+        public static void ExecutorReturningATaskFails()
+        {
+            using (var f = new Fixture())
+            {
+                string step = f.AddStep("s1");
+                var e = Assert.Throws<HypervisorException>(() => Native(() => f.Hv.Sagas.Step(f.SagaId, step, ctx => Task.FromResult(1))));
+                Assert.Equal(HvStatus.StepFailed, e.Status);
+                Assert.True(e.DetailsAs<SagaStep>().Error.Contains("RunStepAsync"), "explains the mistake");
+            }
+        }
+
+        [Test]
         public static void StepRetriesThenCommits()
         {
             using (var f = new Fixture())

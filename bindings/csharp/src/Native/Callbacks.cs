@@ -73,6 +73,8 @@ namespace AgentHypervisor.Native
                 try
                 {
                     object result = entry.Executor(context);
+                    if (result is System.Threading.Tasks.Task)
+                        throw new InvalidOperationException("a StepExecutor must return the step result, not a Task; use SagasClient.RunStepAsync for asynchronous work");
                     if (result != null)
                         NativeMethods.hv_step_set_result(ctx, Utf8.Encode(Json.Serialize(result)));
                     return 0;

@@ -7,7 +7,7 @@ namespace AgentHypervisor.Native
     /// <summary>Hand-written UTF-8 marshalling for the C ABI.</summary>
     internal static class Utf8
     {
-        private static readonly UTF8Encoding Strict = new UTF8Encoding(false, false);
+        private static readonly UTF8Encoding Utf8NoBom = new UTF8Encoding(false, false);
 
         /// <summary>A NUL-terminated UTF-8 copy of <paramref name="s"/>, or null for null.</summary>
         internal static byte[] Encode(string s)
@@ -15,9 +15,9 @@ namespace AgentHypervisor.Native
             if (s == null) return null;
             if (s.IndexOf('\0') >= 0)
                 throw new ArgumentException("strings passed to the engine may not contain NUL characters");
-            int n = Strict.GetByteCount(s);
+            int n = Utf8NoBom.GetByteCount(s);
             var bytes = new byte[n + 1];
-            Strict.GetBytes(s, 0, s.Length, bytes, 0);
+            Utf8NoBom.GetBytes(s, 0, s.Length, bytes, 0);
             return bytes;
         }
 
@@ -30,7 +30,7 @@ namespace AgentHypervisor.Native
             if (len == 0) return string.Empty;
             var bytes = new byte[len];
             Marshal.Copy(p, bytes, 0, len);
-            return Strict.GetString(bytes);
+            return Utf8NoBom.GetString(bytes);
         }
 
         /// <summary>Decodes a string the library returned through an out-parameter and frees it.</summary>
