@@ -40,6 +40,41 @@ namespace AgentHypervisor.Tests
 
                 var t = hv.Sessions.Terminate(sid);
                 Assert.Equal(root.MerkleRoot, t.MerkleRoot);
+                Assert.Equal(2L, t.TreeSize);
+                var gc = hv.Audit.Gc(sid);
+                Assert.Equal(0L, gc.Collected);
+            }
+        }
+
+        [Test]
+        public static void PermissionsSnapshotsAndDeletes()
+        {
+            using (var hv = Support.Manual())
+            {
+                Support.RequireMethod(hv, "vfs.set_permissions");
+                string sid = Support.ActiveSession(hv);
+                hv.Vfs.Write(sid, Support.Alice, "/cfg.json", "{}");
+                var p = hv.Vfs.SetPermissions(new VfsSetPermissionsRequest
+                {
+                    SessionId = sid, AgentDid = Support.Alice, Path = "/cfg.json", AllowedAgents = new List<string> { Support.Alice },
+                });
+                Assert.True(p.Changed, "permissions changed");
+                Assert.Equal(1, p.AllowedAgents.Count);
+                Assert.Fails(HvStatus.Denied, "PERMISSION_DENIED", () => hv.Vfs.Write(sid, Support.Bob, "/cfg.json", "x"));
+                var c = hv.Vfs.ClearPermissions(new VfsPathRequest { SessionId = sid, AgentDid = Support.Alice, Path = "/cfg.json" });
+                Assert.Equal(0, c.AllowedAgents.Count);
+
+                var snap = hv.Sessions.Snapshot(sid);
+                Assert.True(snap.SnapshotId.StartsWith("snap:"), "snapshot id");
+                Assert.Equal(1L, snap.Files);
+                var d = hv.Vfs.Delete(new VfsPathRequest { SessionId = sid, AgentDid = Support.Alice, Path = "/cfg.json" });
+                Assert.Equal("/cfg.json", d.Path);
+                Assert.NotNull(d.PreviousHash, "deleted content hash");
+                Assert.Equal(0, hv.Vfs.List(sid).Paths.Count);
+                hv.Sessions.Restore(new RestoreSessionRequest { SessionId = sid, SnapshotId = snap.SnapshotId, AgentDid = Support.Alice });
+                Assert.Equal("{}", hv.Vfs.Read(sid, "/cfg.json").Content);
+                var page = hv.Audit.Deltas(new DeltasRequest { SessionId = sid, Limit = 100 });
+                Assert.Equal((long)page.Deltas.Count, page.TreeSize, "every audited change is in the tree");
             }
         }
 

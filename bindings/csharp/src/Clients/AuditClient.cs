@@ -43,8 +43,8 @@ namespace AgentHypervisor
         public ValidResult VerifyCommitment(VerifyCommitmentRequest request) { return _hv.Call<ValidResult>("audit.verify_commitment", request); }
 
         /// <summary><c>audit.gc</c>: drops deltas of archived sessions older than retention_days.</summary>
-        public JsonObject Gc() { return Gc(new EmptyRequest()); }
-        public JsonObject Gc(EmptyRequest request) { return _hv.Call<JsonObject>("audit.gc", request); }
+        public GcResult Gc(string sessionId = null) { return Gc(new GcRequest { SessionId = sessionId }); }
+        public GcResult Gc(GcRequest request) { return _hv.Call<GcResult>("audit.gc", request); }
 
         // ------------------------------------------------ offline verification (no engine needed)
 

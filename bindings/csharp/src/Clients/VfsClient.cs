@@ -23,17 +23,17 @@ namespace AgentHypervisor
         }
 
         /// <summary><c>vfs.delete</c>.</summary>
-        public JsonObject Delete(VfsPathRequest request) { return _hv.Call<JsonObject>("vfs.delete", request); }
+        public VfsDeleteResult Delete(VfsPathRequest request) { return _hv.Call<VfsDeleteResult>("vfs.delete", request); }
 
         /// <summary><c>vfs.list</c>.</summary>
         public VfsListResult List(string sessionId) { return List(new SessionRequest(sessionId)); }
         public VfsListResult List(SessionRequest request) { return _hv.Call<VfsListResult>("vfs.list", request); }
 
         /// <summary><c>vfs.set_permissions</c>.</summary>
-        public JsonObject SetPermissions(VfsSetPermissionsRequest request) { return _hv.Call<JsonObject>("vfs.set_permissions", request); }
+        public VfsPermissionsResult SetPermissions(VfsSetPermissionsRequest request) { return _hv.Call<VfsPermissionsResult>("vfs.set_permissions", request); }
 
         /// <summary><c>vfs.clear_permissions</c>.</summary>
-        public JsonObject ClearPermissions(VfsPathRequest request) { return _hv.Call<JsonObject>("vfs.clear_permissions", request); }
+        public VfsPermissionsResult ClearPermissions(VfsPathRequest request) { return _hv.Call<VfsPermissionsResult>("vfs.clear_permissions", request); }
 
         /// <summary><c>vfs.edits</c>.</summary>
         public VfsEditsResult Edits(VfsEditsRequest request) { return _hv.Call<VfsEditsResult>("vfs.edits", request); }

@@ -46,6 +46,9 @@ namespace AgentHypervisor
     public sealed class DeltaList
     {
         public List<Delta> Deltas { get; set; }
+        public long TreeSize { get; set; }
+        /// <summary>Deltas dropped by retention so far.</summary>
+        public long GcDropped { get; set; }
     }
 
     /// <summary>Result of <c>audit.verify</c>.</summary>
@@ -110,6 +113,30 @@ namespace AgentHypervisor
         public long TreeSize { get; set; }
         public List<string> ParticipantDids { get; set; }
         public string CommittedAt { get; set; }
+    }
+
+    /// <summary><c>audit.gc</c>: one archived session, or every archived session when unset.</summary>
+    public sealed class GcRequest : RequestBase
+    {
+        public string SessionId { get; set; }
+    }
+
+    /// <summary>One session's share of an <c>audit.gc</c> run.</summary>
+    public sealed class GcSession
+    {
+        public string SessionId { get; set; }
+        public long Collected { get; set; }
+        public long RetainedDeltas { get; set; }
+    }
+
+    /// <summary>Result of <c>audit.gc</c>.</summary>
+    public sealed class GcResult
+    {
+        /// <summary>Deltas captured before this time were eligible.</summary>
+        public string Cutoff { get; set; }
+        public long Collected { get; set; }
+        public long SessionsChecked { get; set; }
+        public List<GcSession> Sessions { get; set; }
     }
 
     /// <summary><c>audit.verify_commitment</c></summary>

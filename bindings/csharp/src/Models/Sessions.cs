@@ -150,6 +150,10 @@ namespace AgentHypervisor
     public sealed class SnapshotResult
     {
         public string SnapshotId { get; set; }
+        /// <summary>Files captured.</summary>
+        public long Files { get; set; }
+        /// <summary>Bytes captured.</summary>
+        public long Bytes { get; set; }
     }
 
     /// <summary><c>session.restore</c></summary>

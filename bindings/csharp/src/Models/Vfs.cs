@@ -57,6 +57,26 @@ namespace AgentHypervisor
         public string Path { get; set; }
     }
 
+    /// <summary>Result of <c>vfs.delete</c>.</summary>
+    public sealed class VfsDeleteResult
+    {
+        public string Path { get; set; }
+        /// <summary>Hash of the deleted content.</summary>
+        public string PreviousHash { get; set; }
+        public Dictionary<string, long> Clock { get; set; }
+        public DeltaRef Delta { get; set; }
+    }
+
+    /// <summary>Result of <c>vfs.set_permissions</c> and <c>vfs.clear_permissions</c>.</summary>
+    public sealed class VfsPermissionsResult
+    {
+        public string Path { get; set; }
+        /// <summary>Empty when the path is open to every participant.</summary>
+        public List<string> AllowedAgents { get; set; }
+        public bool Changed { get; set; }
+        public DeltaRef Delta { get; set; }
+    }
+
     /// <summary>Result of <c>vfs.list</c>.</summary>
     public sealed class VfsListResult
     {
