@@ -42,6 +42,9 @@ type Delta struct {
 
 // CaptureDelta appends an audit delta.
 func (h *Hypervisor) CaptureDelta(req CaptureRequest) (*Delta, error) {
+	if req.Changes == nil {
+		req.Changes = []Change{}
+	}
 	return do[Delta](h, viaCall, "audit.capture", req)
 }
 

@@ -95,7 +95,13 @@ func New(cfg Config) (*Hypervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	ccfg := C.CString(string(raw))
+	return NewFromJSON(raw)
+}
+
+// NewFromJSON creates an engine from a raw configuration document (API.md §3; nil or
+// empty for defaults), for settings Config does not model yet.
+func NewFromJSON(config []byte) (*Hypervisor, error) {
+	ccfg := cBytes(config)
 	defer C.free(unsafe.Pointer(ccfg))
 	var ptr *C.HvHypervisor
 	var out *C.char

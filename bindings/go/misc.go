@@ -23,6 +23,9 @@ type VerifyHistoryRequest struct {
 
 // VerifyHistory checks an agent's transaction history.
 func (h *Hypervisor) VerifyHistory(req VerifyHistoryRequest) (*HistoryReport, error) {
+	if req.History == nil {
+		req.History = []TransactionRecord{} // required: send [] rather than null
+	}
 	return do[HistoryReport](h, viaCall, "verify.history", req)
 }
 

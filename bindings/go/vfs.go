@@ -87,6 +87,9 @@ type VFSSetPermissionsRequest struct {
 
 // SetPermissions restricts a path to the listed agents.
 func (h *Hypervisor) SetPermissions(req VFSSetPermissionsRequest) (Object, error) {
+	if req.AllowedAgents == nil {
+		req.AllowedAgents = []string{}
+	}
 	return deref(do[Object](h, viaCall, "vfs.set_permissions", req))
 }
 
