@@ -38,9 +38,9 @@ type ReleaseVouchRequest struct {
 	TraceID string `json:"trace_id,omitempty"`
 }
 
-// ReleaseVouch releases a bond.
-func (h *Hypervisor) ReleaseVouch(req ReleaseVouchRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "liability.release", req))
+// ReleaseVouch releases a bond and returns it, inactive.
+func (h *Hypervisor) ReleaseVouch(req ReleaseVouchRequest) (*VouchRecord, error) {
+	return do[VouchRecord](h, viaCall, "liability.release", req)
 }
 
 // SigmaEffRequest is `liability.sigma_eff`.
@@ -166,12 +166,12 @@ func (h *Hypervisor) Attribute(req AttributeRequest) (*Attribution, error) {
 
 // QuarantineRequest is `liability.quarantine`.
 type QuarantineRequest struct {
-	SessionID       string         `json:"session_id"`
-	AgentDID        string         `json:"agent_did"`
-	Reason          string         `json:"reason"`
-	DurationSeconds int            `json:"duration_seconds,omitempty"`
-	Details         map[string]any `json:"details,omitempty"`
-	TraceID         string         `json:"trace_id,omitempty"`
+	SessionID       string `json:"session_id"`
+	AgentDID        string `json:"agent_did"`
+	Reason          string `json:"reason"`
+	DurationSeconds int    `json:"duration_seconds,omitempty"`
+	Details         any    `json:"details,omitempty"` // any JSON value
+	TraceID         string `json:"trace_id,omitempty"`
 }
 
 // QuarantineRecord is an agent's quarantine.
@@ -182,6 +182,7 @@ type QuarantineRecord struct {
 	StartedAt    string `json:"started_at"`
 	ExpiresAt    string `json:"expires_at"`
 	IsActive     bool   `json:"is_active"`
+	Details      string `json:"details,omitempty"`
 }
 
 // Quarantine makes an agent read-only until release or expiry.
@@ -189,9 +190,9 @@ func (h *Hypervisor) Quarantine(req QuarantineRequest) (*QuarantineRecord, error
 	return do[QuarantineRecord](h, viaCall, "liability.quarantine", req)
 }
 
-// ReleaseQuarantine ends an agent's quarantine.
-func (h *Hypervisor) ReleaseQuarantine(req SessionAgentRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "liability.release_quarantine", req))
+// ReleaseQuarantine ends an agent's quarantine and returns it, inactive.
+func (h *Hypervisor) ReleaseQuarantine(req SessionAgentRequest) (*QuarantineRecord, error) {
+	return do[QuarantineRecord](h, viaCall, "liability.release_quarantine", req)
 }
 
 // LedgerRequest is `liability.ledger`.

@@ -96,9 +96,9 @@ type RevokeElevationRequest struct {
 	TraceID     string `json:"trace_id,omitempty"`
 }
 
-// RevokeElevation ends an elevation early.
-func (h *Hypervisor) RevokeElevation(req RevokeElevationRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "ring.revoke", req))
+// RevokeElevation ends an elevation early and returns it.
+func (h *Hypervisor) RevokeElevation(req RevokeElevationRequest) (*Elevation, error) {
+	return do[Elevation](h, viaCall, "ring.revoke", req)
 }
 
 // ElevationsRequest is `ring.elevations`.
@@ -144,7 +144,7 @@ func (h *Hypervisor) Breaker(req SessionAgentRequest) (*BreakerState, error) {
 	return do[BreakerState](h, viaCall, "ring.breaker", req)
 }
 
-// ResetBreaker clears an agent's breach detector.
-func (h *Hypervisor) ResetBreaker(req SessionAgentRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "ring.reset_breaker", req))
+// ResetBreaker clears an agent's breach detector and returns its new state.
+func (h *Hypervisor) ResetBreaker(req SessionAgentRequest) (*BreakerState, error) {
+	return do[BreakerState](h, viaCall, "ring.reset_breaker", req)
 }

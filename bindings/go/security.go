@@ -43,18 +43,25 @@ type SubstituteRequest struct {
 	TraceID   string `json:"trace_id,omitempty"`
 }
 
+// SubstituteResult is the response of `security.substitute`.
+type SubstituteResult struct {
+	AgentDID    string   `json:"agent_did"`
+	Available   bool     `json:"available"`
+	Substitutes []string `json:"substitutes"` // all registered, in registration order
+}
+
 // SetSubstitute registers (Available) or removes an agent as a handoff substitute.
-func (h *Hypervisor) SetSubstitute(req SubstituteRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "security.substitute", req))
+func (h *Hypervisor) SetSubstitute(req SubstituteRequest) (*SubstituteResult, error) {
+	return do[SubstituteResult](h, viaCall, "security.substitute", req)
 }
 
 // KillRequest is `security.kill`.
 type KillRequest struct {
-	SessionID string         `json:"session_id"`
-	AgentDID  string         `json:"agent_did"`
-	Reason    string         `json:"reason"`
-	Details   map[string]any `json:"details,omitempty"`
-	TraceID   string         `json:"trace_id,omitempty"`
+	SessionID string `json:"session_id"`
+	AgentDID  string `json:"agent_did"`
+	Reason    string `json:"reason"`
+	Details   any    `json:"details,omitempty"` // any JSON value
+	TraceID   string `json:"trace_id,omitempty"`
 }
 
 // Handoff is what happened to one in-flight step of a killed agent.
