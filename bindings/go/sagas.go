@@ -36,6 +36,8 @@ type Saga struct {
 	CreatedAt      string          `json:"created_at"`
 	CompletedAt    string          `json:"completed_at,omitempty"`
 	FanOutGroups   json.RawMessage `json:"fan_out_groups,omitempty"` // saga.define only
+	// CompensationRequired is set when a killed agent's step had no substitute.
+	CompensationRequired bool `json:"compensation_required,omitempty"`
 }
 
 // SagaIDRequest addresses one saga: `{saga_id}`.
