@@ -30,6 +30,7 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -112,8 +113,16 @@ func NewFromJSON(config []byte) (*Hypervisor, error) {
 	}
 	h := &Hypervisor{ptr: ptr, subs: map[uint64]*Subscription{}}
 	h.idle.L = &h.mu
-	runtime.SetFinalizer(h, (*Hypervisor).Close)
+	runtime.SetFinalizer(h, finalize)
 	return h, nil
+}
+
+// finalized counts handles closed by the finalizer (for tests).
+var finalized atomic.Int64
+
+func finalize(h *Hypervisor) {
+	finalized.Add(1)
+	h.Close()
 }
 
 // Close destroys the engine after the calls in flight return. It is idempotent and safe to

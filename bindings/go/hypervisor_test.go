@@ -3,6 +3,7 @@ package hypervisor
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -123,5 +124,25 @@ func TestStatusNames(t *testing.T) {
 	}
 	if Status(99).String() != "STATUS_99" {
 		t.Fatal(Status(99).String())
+	}
+}
+
+func TestFinalizerClosesUnreachableHandle(t *testing.T) {
+	before := finalized.Load()
+	func() {
+		h, err := New(Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Health(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for i := 0; i < 100 && finalized.Load() == before; i++ {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if finalized.Load() == before {
+		t.Fatal("finalizer did not close the unreachable handle")
 	}
 }
