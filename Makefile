@@ -52,9 +52,13 @@ cargo-test:
 # under valgrind (zero errors, zero definite leaks).
 c-test: build
 	@mkdir -p target/c
-	$(CC) $(CFLAGS) $(INCLUDE) tests/c/test_abi.c -o target/c/test_abi \
-	    -L$(DEBUG_LIB) -lagent_hypervisor -Wl,-rpath,$(CURDIR)/$(DEBUG_LIB) -lpthread
-	$(VALGRIND) ./target/c/test_abi
+	@set -e; for src in tests/c/*.c; do \
+	  bin=target/c/$$(basename $$src .c); \
+	  echo "== $$src"; \
+	  $(CC) $(CFLAGS) $(INCLUDE) $$src -o $$bin -L$(DEBUG_LIB) -lagent_hypervisor \
+	      -Wl,-rpath,$(CURDIR)/$(DEBUG_LIB) -lpthread; \
+	  $(VALGRIND) ./$$bin; \
+	done
 	$(CC) $(CFLAGS) $(INCLUDE) examples/quickstart.c -o target/c/quickstart_debug \
 	    -L$(DEBUG_LIB) -lagent_hypervisor -Wl,-rpath,$(CURDIR)/$(DEBUG_LIB) -lpthread
 	$(VALGRIND) ./target/c/quickstart_debug > /dev/null

@@ -7,11 +7,18 @@
 //! never while calling host code. Events are collected in an [`Outbox`] during a call and
 //! published after every engine lock is released.
 
+mod governance;
+mod liability;
 mod rings;
+mod security;
 mod sessions;
 mod state;
 
+pub use liability::{
+    DriftAction, DriftRequest, DriftResult, Exposure, LedgerView, QuarantineRequest, VouchRequest,
+};
 pub use rings::RingCheckRequest;
+pub use security::{ElevateRequest, KillRequest, SubstituteResult};
 pub use sessions::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,

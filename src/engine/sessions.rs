@@ -263,16 +263,6 @@ impl Session {
                 .collect(),
         }
     }
-
-    /// σ_eff of a member for risk weight ω: min(1, σ + ω × active bonds).
-    pub(crate) fn sigma_eff(&self, m: &Member, _omega: f64) -> f64 {
-        m.sigma.min(1.0)
-    }
-
-    /// True when the agent is under an active quarantine at `now`.
-    pub(crate) fn is_quarantined(&self, _agent: &str, _now: Timestamp) -> bool {
-        false
-    }
 }
 
 impl Hypervisor {
@@ -291,7 +281,7 @@ impl Hypervisor {
             None => mint(IdKind::Session),
         };
         let now = self.clock.now();
-        let mut session = Session::new(id.clone(), config, req.creator_did, now);
+        let mut session = Session::new(id.clone(), config, req.creator_did, now, &self.cfg.limits);
         session.lifecycle.apply(SessionEvent::Handshake)?;
         let view = session.view(now);
         let cell = Arc::new(SessionCell {
@@ -646,7 +636,7 @@ impl Hypervisor {
             .iter()
             .filter_map(|c| {
                 let s = c.inner.lock();
-                (state.map_or(true, |st| s.lifecycle.state() == st)).then(|| s.view(now))
+                (state.is_none_or(|st| s.lifecycle.state() == st)).then(|| s.view(now))
             })
             .collect();
         out.sort_by(|a, b| {
@@ -697,34 +687,87 @@ pub(crate) fn killed(agent: &str, session_id: &str) -> Error {
 }
 
 impl Session {
-    /// Releases everything an agent holds in the session (locks, bonds it gave, elevation,
-    /// rate bucket, substitute registration).
-    pub(crate) fn release_agent_state(&mut self, _agent: &str, _ctx: &mut super::Ctx<'_>) {}
+    /// Releases what an agent holds in the session on leave or kill: its intent locks,
+    /// elevation, rate bucket and substitute registration. Bonds stay until released or the
+    /// session ends: liability outlives presence.
+    pub(crate) fn release_agent_state(&mut self, agent: &str, ctx: &mut super::Ctx<'_>) {
+        self.locks.release_agent(agent);
+        if let Some(e) = self.elevations.revoke_agent(agent) {
+            ctx.out.push(
+                EventType::RingDemoted,
+                ctx.now,
+                Some(&self.id),
+                Some(agent),
+                json!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
+                       "to": e.original_ring, "reason": "elevation revoked"}),
+            );
+        }
+        self.rate.remove(agent, &ctx.hv.rate_buckets);
+        self.substitutes.remove(agent);
+    }
 
     /// Terminate's teardown between `terminating` and `archived`.
     fn teardown(&mut self, ctx: &mut super::Ctx<'_>) -> TerminateResult {
-        let mut ledger = ctx.hv.ledger.lock();
-        for m in &self.members {
-            if !m.tainted && !m.killed {
-                let _ = &mut ledger;
+        let bonds_released = self.vouches.release_all(ctx.now);
+        self.locks.release_all();
+        self.rate.clear(&ctx.hv.rate_buckets);
+        let purged_vfs_files = self.vfs.purge();
+        self.snapshots.clear();
+        self.snapshot_order.clear();
+        let (merkle_root, tree_size) = match self.audit.root() {
+            Some(root) if self.config.enable_audit => {
+                (Some(hex::encode(root)), self.audit.tree_size())
+            }
+            _ => (None, 0),
+        };
+        let mut commitment = None;
+        if merkle_root.is_some() {
+            if let Some(c) = self
+                .audit
+                .commitment(&self.id, self.participant_dids(), ctx.now)
+            {
+                commitment = serde_json::to_value(&c).ok();
+                ctx.out.push(
+                    EventType::AuditCommitted,
+                    ctx.now,
+                    Some(&self.id),
+                    None,
+                    json!({"merkle_root": &merkle_root, "tree_size": tree_size}),
+                );
+                self.commitment = Some(c);
             }
         }
-        drop(ledger);
+        for m in &self.members {
+            if !m.tainted && !m.killed {
+                self.ledger(
+                    ctx,
+                    &m.agent_did,
+                    crate::liability::ledger::LedgerEntryType::CleanSession,
+                    0.0,
+                    "session completed without slash, quarantine or kill",
+                    None,
+                );
+            }
+        }
         ctx.out.push(
             EventType::SessionTerminated,
             ctx.now,
             Some(&self.id),
             None,
-            json!({"participants": self.members.len()}),
+            json!({"participants": self.members.len(), "bonds_released": bonds_released,
+                   "merkle_root": &merkle_root, "tree_size": tree_size}),
         );
         TerminateResult {
             session_id: self.id.clone(),
             state: SessionState::Archived,
-            merkle_root: None,
-            tree_size: 0,
-            bonds_released: 0,
-            gc: TerminateGc::default(),
-            commitment: None,
+            merkle_root,
+            tree_size,
+            bonds_released,
+            gc: TerminateGc {
+                purged_vfs_files,
+                retained_deltas: self.audit.len(),
+            },
+            commitment,
         }
     }
 }

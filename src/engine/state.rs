@@ -1,10 +1,28 @@
 //! The per-session state the engine holds behind each session's lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
+use serde_json::json;
+
+use crate::audit::{AuditLog, Commitment};
+use crate::config::Limits;
 use crate::error::{Code, Error, Result};
+use crate::liability::ledger::{LedgerEntry, LedgerEntryType};
+use crate::liability::quarantine::QuarantineTable;
+use crate::liability::slashing::SigmaStore;
+use crate::liability::vouching::VouchBook;
 use crate::model::{ActionDescriptor, ConsistencyMode, Ring, SessionConfig, Timestamp};
+use crate::observability::events::EventType;
+use crate::rings::breach::BreachDetector;
+use crate::rings::elevation::ElevationTable;
+use crate::saga::checkpoint::CheckpointStore;
+use crate::saga::fan_out::FanOutGroup;
+use crate::saga::orchestrator::Saga;
+use crate::security::kill_switch::SubstitutePool;
+use crate::security::rate_limiter::RateLimiter;
 use crate::session::lifecycle::Lifecycle;
+use crate::session::locks::LockTable;
+use crate::session::vfs::{Vfs, VfsSnapshot};
 
 use super::{Ctx, Stats};
 
@@ -24,6 +42,12 @@ pub(crate) struct Member {
     pub tainted: bool,
 }
 
+/// A saga with its checkpoints.
+pub(crate) struct SagaEntry {
+    pub saga: Saga,
+    pub checkpoints: CheckpointStore,
+}
+
 /// One shared session.
 pub struct Session {
     pub(crate) id: String,
@@ -37,6 +61,25 @@ pub struct Session {
     pub(crate) index: HashMap<String, usize>,
     /// The reversibility registry: actions declared at join.
     pub(crate) actions: HashMap<String, ActionDescriptor>,
+    // ---- VFS, consistency, audit
+    pub(crate) vfs: Vfs,
+    pub(crate) locks: LockTable,
+    pub(crate) audit: AuditLog,
+    pub(crate) snapshots: HashMap<String, VfsSnapshot>,
+    pub(crate) snapshot_order: VecDeque<String>,
+    pub(crate) commitment: Option<Commitment>,
+    // ---- liability
+    pub(crate) vouches: VouchBook,
+    pub(crate) quarantine: QuarantineTable,
+    // ---- rings and security
+    pub(crate) rate: RateLimiter,
+    pub(crate) breach: HashMap<String, BreachDetector>,
+    pub(crate) elevations: ElevationTable,
+    pub(crate) substitutes: SubstitutePool,
+    // ---- sagas
+    pub(crate) sagas: HashMap<String, SagaEntry>,
+    pub(crate) saga_order: Vec<String>,
+    pub(crate) groups: HashMap<String, FanOutGroup>,
 }
 
 impl Session {
@@ -45,10 +88,13 @@ impl Session {
         config: SessionConfig,
         creator_did: String,
         now: Timestamp,
+        limits: &Limits,
     ) -> Session {
         Session {
+            vouches: VouchBook::new(id.as_str()),
             id,
             consistency_mode: config.consistency_mode,
+            quarantine: QuarantineTable::new(config.max_participants as usize),
             config,
             lifecycle: Lifecycle::default(),
             creator_did,
@@ -57,6 +103,19 @@ impl Session {
             members: Vec::new(),
             index: HashMap::new(),
             actions: HashMap::new(),
+            vfs: Vfs::new(),
+            locks: LockTable::new(limits),
+            audit: AuditLog::new(limits.max_deltas_per_session),
+            snapshots: HashMap::new(),
+            snapshot_order: VecDeque::new(),
+            commitment: None,
+            rate: RateLimiter::new(),
+            breach: HashMap::new(),
+            elevations: ElevationTable::new(),
+            substitutes: SubstitutePool::new(),
+            sagas: HashMap::new(),
+            saga_order: Vec::new(),
+            groups: HashMap::new(),
         }
     }
 
@@ -96,23 +155,21 @@ impl Session {
         self.members.iter().filter(|m| m.is_active).count()
     }
 
-    /// Effective ring of a member at `now` (elevation included).
-    pub(crate) fn effective_ring(&self, m: &Member, _now: Timestamp) -> Ring {
-        m.ring
+    /// Effective ring of a member at `now` (an active elevation included).
+    pub(crate) fn effective_ring(&self, m: &Member, now: Timestamp) -> Ring {
+        self.elevations.effective_ring(&m.agent_did, m.ring, now)
     }
 
-    /// Expiries that must be noticed on every call: run before any operation.
-    pub(crate) fn housekeeping(&mut self, _ctx: &mut Ctx<'_>) {}
-
-    pub(crate) fn add_stats(&self, st: &mut Stats) {
-        if self.lifecycle.state() == crate::model::SessionState::Active {
-            st.active_sessions += 1;
-        }
-        st.participants += self.active_count();
+    /// σ_eff of a member for risk weight ω: min(1, σ + ω × active bonds). O(1).
+    pub(crate) fn sigma_eff(&self, m: &Member, omega: f64) -> f64 {
+        self.vouches.sigma_eff(m.sigma, omega, &m.agent_did)
     }
-}
 
-impl Session {
+    /// True when the agent is under an active quarantine at `now`.
+    pub(crate) fn is_quarantined(&self, agent: &str, now: Timestamp) -> bool {
+        self.quarantine.is_quarantined(agent, now)
+    }
+
     /// A registered action, or `ACTION_NOT_FOUND`.
     pub(crate) fn action(&self, id: &str) -> Result<&ActionDescriptor> {
         self.actions.get(id).ok_or_else(|| {
@@ -121,14 +178,118 @@ impl Session {
         })
     }
 
-    /// Feeds the breach detector with one call by `agent` at `agent_ring` to an action
-    /// requiring `required`.
-    pub(crate) fn record_ring_call(
-        &mut self,
-        _agent: &str,
-        _agent_ring: Ring,
-        _required: Ring,
-        _ctx: &mut Ctx<'_>,
+    /// Active participant DIDs in join order.
+    pub(crate) fn participant_dids(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter(|m| m.is_active)
+            .map(|m| m.agent_did.clone())
+            .collect()
+    }
+
+    /// Expiries noticed on every call (no background tick): vouches, elevations and
+    /// quarantines whose time has passed are released, with their events and ledger entries.
+    pub(crate) fn housekeeping(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        for vouch_id in self.vouches.expire_due(now) {
+            if let Some(v) = self.vouches.get(&vouch_id) {
+                let (voucher, vouchee) = (v.voucher_did.clone(), v.vouchee_did.clone());
+                ctx.out.push(
+                    EventType::VouchReleased,
+                    now,
+                    Some(&self.id),
+                    Some(&voucher),
+                    json!({"vouch_id": vouch_id, "vouchee_did": vouchee, "reason": "expired"}),
+                );
+                self.ledger(
+                    ctx,
+                    &voucher,
+                    LedgerEntryType::VouchReleased,
+                    0.0,
+                    "vouch expired",
+                    Some(&vouchee),
+                );
+            }
+        }
+        for e in self.elevations.expire_due(now) {
+            ctx.out.push(
+                EventType::RingElevationExpired,
+                now,
+                Some(&self.id),
+                Some(&e.agent_did),
+                json!({"elevation_id": e.elevation_id, "elevated_ring": e.elevated_ring,
+                       "original_ring": e.original_ring, "expires_at": e.expires_at}),
+            );
+        }
+        for q in self.quarantine.expire_due(now) {
+            ctx.out.push(
+                EventType::QuarantineReleased,
+                now,
+                Some(&self.id),
+                Some(&q.agent_did),
+                json!({"quarantine_id": q.quarantine_id, "reason": "expired"}),
+            );
+            self.ledger(
+                ctx,
+                &q.agent_did,
+                LedgerEntryType::QuarantineReleased,
+                0.0,
+                "quarantine expired",
+                None,
+            );
+        }
+    }
+
+    /// Writes a ledger entry for `agent`. The ledger is engine-wide; a full ledger (refused
+    /// new agent) is counted there and never blocks the governance action that caused it.
+    pub(crate) fn ledger(
+        &self,
+        ctx: &Ctx<'_>,
+        agent: &str,
+        entry_type: LedgerEntryType,
+        severity: f64,
+        details: &str,
+        related: Option<&str>,
     ) {
+        let entry = LedgerEntry {
+            entry_type,
+            session_id: self.id.clone(),
+            severity: severity.clamp(0.0, 1.0),
+            details: details.to_owned(),
+            related_agent: related.map(str::to_owned),
+            timestamp: ctx.now,
+        };
+        let _ = ctx.hv.ledger.lock().record(agent, entry);
+    }
+
+    pub(crate) fn add_stats(&self, st: &mut Stats) {
+        if self.lifecycle.state() == crate::model::SessionState::Active {
+            st.active_sessions += 1;
+        }
+        st.participants += self.active_count();
+        st.active_vouches += self.vouches.active_count();
+        st.active_sagas += self
+            .sagas
+            .values()
+            .filter(|e| !e.saga.state().is_terminal())
+            .count();
+    }
+}
+
+/// The members' σ values as the slashing module sees them.
+pub(crate) struct MemberSigmas<'a> {
+    pub members: &'a mut [Member],
+    pub index: &'a HashMap<String, usize>,
+}
+
+impl SigmaStore for MemberSigmas<'_> {
+    fn sigma(&self, agent: &str) -> Option<f64> {
+        self.index.get(agent).map(|&i| self.members[i].sigma)
+    }
+
+    fn set_sigma(&mut self, agent: &str, v: f64) {
+        if let Some(&i) = self.index.get(agent) {
+            self.members[i].sigma = v;
+        }
     }
 }

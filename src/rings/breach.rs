@@ -116,7 +116,7 @@ impl RingDistribution {
 }
 
 /// `ring.breaker` response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct BreakerStats {
     /// Calls ever recorded (not reset by `reset`).
     pub total_calls: u64,
