@@ -57,7 +57,7 @@ static int32_t trust(const char *agent, const char *ctx, void *ud, double *out_s
 }
 
 int main(void) {
-  char a[256], b[256], c[256];
+  char a[256], b[256], c[1024];
   HvHypervisor *hv = NULL;
   char *out = NULL;
   if (hv_create("{\"clock\":\"manual\",\"start_time\":\"2026-01-01T09:00:00Z\"}", &hv, &out) != HV_OK) {
@@ -106,7 +106,69 @@ int main(void) {
     hv_string_free(out);
   }
 
-  /* 3. Terminate and show what the engine recorded. */
+  /* 3. Time-bounded elevation (sudo with TTL) that expires on the engine clock. */
+  hv_string_free(call(hv, "session.join",
+                      "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:dave\",\"sigma_raw\":0.9}",
+                      HV_OK));
+  out = call(hv, "ring.elevate",
+             "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:dave\",\"target_ring\":1,"
+             "\"ttl_seconds\":60,\"attestation\":\"sre-ticket-42\",\"reason\":\"hotfix\"}",
+             HV_OK);
+  printf("\nelevation: did:demo:dave ring %s -> %s until %s\n", field(out, "original_ring", a, sizeof a),
+         field(out, "elevated_ring", b, sizeof b), field(out, "expires_at", c, sizeof c));
+  hv_string_free(out);
+  hv_string_free(call(hv, "clock.advance", "{\"seconds\":61}", HV_OK));
+  out = call(hv, "ring.elevations", "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:dave\"}", HV_OK);
+  printf("  61 s later, active elevations: %s\n", field(out, "elevations", a, sizeof a));
+  hv_string_free(out);
+
+  /* 4. Breach detection: the sandboxed agent keeps probing a ring-1 action. */
+  printf("\nbreach: did:demo:sandy (ring 3) probes an irreversible payment 5 times\n");
+  for (int i = 0; i < 5; i++) {
+    hv_string_free(call(hv, "ring.check",
+                        "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:sandy\",\"action\":"
+                        "{\"action_id\":\"pay\",\"name\":\"pay\",\"execute_api\":\"/pay\"}}",
+                        HV_OK));
+  }
+  out = call(hv, "ring.breaker", "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:sandy\"}", HV_OK);
+  printf("  breaker tripped=%s after %s calls in the window\n", field(out, "tripped", a, sizeof a),
+         field(out, "window_calls", b, sizeof b));
+  hv_string_free(out);
+  out = call(hv, "ring.elevate",
+             "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:sandy\",\"target_ring\":2}",
+             HV_DENIED);
+  printf("  sandy now: %s\n", field(out, "message", a, sizeof a));
+  hv_string_free(out);
+
+  /* 5. Joint liability: carol vouches for bob, bob vouches for dave; dave is slashed. */
+  hv_string_free(call(hv, "liability.vouch",
+                      "{\"session_id\":\"demo\",\"voucher_did\":\"did:demo:carol\",\"vouchee_did\":"
+                      "\"did:demo:bob\",\"bond_pct\":0.2}",
+                      HV_OK));
+  out = call(hv, "liability.vouch",
+             "{\"session_id\":\"demo\",\"voucher_did\":\"did:demo:bob\",\"vouchee_did\":"
+             "\"did:demo:dave\",\"bond_pct\":0.25}",
+             HV_OK);
+  printf("\nvouch: bob bonds %s of his sigma for dave\n", field(out, "bonded_amount", a, sizeof a));
+  hv_string_free(out);
+  out = call(hv, "liability.sigma_eff",
+             "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:dave\",\"risk_weight\":0.95}", HV_OK);
+  printf("  dave's sigma_eff for an irreversible action: %s\n", field(out, "sigma_eff", a, sizeof a));
+  hv_string_free(out);
+  out = call(hv, "liability.slash",
+             "{\"session_id\":\"demo\",\"agent_did\":\"did:demo:dave\",\"risk_weight\":0.95,"
+             "\"reason\":\"deleted production data\"}",
+             HV_OK);
+  printf("slash dave (omega 0.95): sigma %s -> %s\n", field(out, "vouchee_sigma_before", a, sizeof a),
+         field(out, "vouchee_sigma_after", b, sizeof b));
+  printf("  voucher clips: %s\n", field(out, "voucher_clips", c, sizeof c));
+  printf("  cascade (bob fell below 0.06 and has a voucher): %s\n", field(out, "cascade", c, sizeof c));
+  hv_string_free(out);
+  out = call(hv, "liability.ledger", "{\"agent_did\":\"did:demo:dave\"}", HV_OK);
+  printf("  dave's ledger profile: %s\n", field(out, "profile", c, sizeof c));
+  hv_string_free(out);
+
+  /* 6. Terminate and show what the engine recorded. */
   out = call(hv, "session.terminate", "{\"session_id\":\"demo\"}", HV_OK);
   printf("\nsession terminated: state %s, merkle root %s over %s deltas\n",
          field(out, "state", a, sizeof a), field(out, "merkle_root", b, sizeof b),

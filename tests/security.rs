@@ -392,3 +392,41 @@ fn subscriber_reenters_and_traces_propagate() {
         .to_owned();
     assert!(c.starts_with(root[0]));
 }
+
+#[test]
+fn session_expires_after_max_duration() {
+    let hv = engine();
+    ok(
+        &hv,
+        "session.create",
+        json!({"creator_did": "c", "session_id": "s", "config": {"max_duration_seconds": 10}}),
+    );
+    ok(
+        &hv,
+        "session.join",
+        json!({"session_id": "s", "agent_did": "a", "sigma_raw": 0.8}),
+    );
+    ok(&hv, "session.activate", json!({"session_id": "s"}));
+    advance(&hv, 9.0);
+    ok(
+        &hv,
+        "security.rate_check",
+        json!({"session_id": "s", "agent_did": "a"}),
+    );
+    advance(&hv, 1.0);
+    assert_eq!(
+        fail(
+            &hv,
+            "session.join",
+            json!({"session_id": "s", "agent_did": "b", "sigma_raw": 0.8})
+        ),
+        "INVALID_SESSION_STATE"
+    );
+    let s = ok(&hv, "session.get", json!({"session_id": "s"}));
+    assert_eq!(s["state"], "archived");
+    let ev = events_of(&hv, "session.archived");
+    assert_eq!(ev[0]["payload"]["cause"], "max_duration_seconds elapsed");
+    // The agent finished cleanly.
+    let l = ok(&hv, "liability.ledger", json!({"agent_did": "a"}));
+    assert_eq!(l["profile"]["clean_session_count"], 1);
+}

@@ -654,26 +654,13 @@ impl Hypervisor {
         session_id: &str,
         trace: Option<&str>,
     ) -> Result<TerminateResult> {
-        let r = self.with_session(session_id, trace, |s, ctx| {
+        self.with_session(session_id, trace, |s, ctx| {
             s.lifecycle.require(
                 &[SessionState::Handshaking, SessionState::Active],
                 "session.terminate",
             )?;
-            s.lifecycle.apply(SessionEvent::Terminate)?;
-            let result = s.teardown(ctx);
-            s.lifecycle.apply(SessionEvent::Archive)?;
-            s.terminated_at = Some(ctx.now);
-            ctx.out.push(
-                EventType::SessionArchived,
-                ctx.now,
-                Some(&s.id),
-                None,
-                json!({}),
-            );
-            Ok(result)
-        })?;
-        self.archived.lock().push_back(session_id.to_owned());
-        Ok(r)
+            s.terminate_locked(ctx, "terminated")
+        })
     }
 }
 
@@ -704,6 +691,28 @@ impl Session {
         }
         self.rate.remove(agent, &ctx.hv.rate_buckets);
         self.substitutes.remove(agent);
+    }
+
+    /// Terminates and archives the session under its lock (`session.terminate`, or expiry of
+    /// `max_duration_seconds`); `cause` goes into the `session.archived` payload.
+    pub(crate) fn terminate_locked(
+        &mut self,
+        ctx: &mut super::Ctx<'_>,
+        cause: &str,
+    ) -> Result<TerminateResult> {
+        self.lifecycle.apply(SessionEvent::Terminate)?;
+        let result = self.teardown(ctx);
+        self.lifecycle.apply(SessionEvent::Archive)?;
+        self.terminated_at = Some(ctx.now);
+        ctx.out.push(
+            EventType::SessionArchived,
+            ctx.now,
+            Some(&self.id),
+            None,
+            json!({ "cause": cause }),
+        );
+        ctx.hv.archived.lock().push_back(self.id.clone());
+        Ok(result)
     }
 
     /// Terminate's teardown between `terminating` and `archived`.
