@@ -91,6 +91,8 @@ public:
     // Calls `f(fn)` unless retired; false when retired.
     template <class Invoke>
     bool invoke(Invoke&& f) {
+        auto& stack = active_stack();
+        stack.reserve(stack.size() + 1);  // the only allocation; done before anything is counted
         {
             std::lock_guard<std::mutex> lk(m_);
             if (retired_ || !fn_) return false;
@@ -112,7 +114,7 @@ public:
                 box->cv_.notify_all();
             }
         };
-        active_stack().push_back(this);
+        stack.push_back(this);
         Exit exit{this};
         f(fn_);
         return true;

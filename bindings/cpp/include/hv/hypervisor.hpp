@@ -157,16 +157,13 @@ public:
     /// agent_did?}`, "" for all). Delivery stops when the returned Subscription is destroyed.
     Subscription subscribe(const std::string& filter_json, EventFn on_event) {
         if (!on_event) throw Error(Status::InvalidArgument, "NULL_POINTER", "on_event is empty");
-        auto box = std::make_shared<detail::EventBox>(std::move(on_event));
-        std::uint64_t id = 0;
         HvHypervisor* h = native();
+        auto box = std::make_shared<detail::EventBox>(std::move(on_event));
+        keep_alive(box);  // before the engine can call it
+        std::uint64_t id = 0;
         const HvStatus st = hv_subscribe(h, filter_json.c_str(), &detail::event_trampoline, box.get(), &id);
         if (st != HV_OK) {
             throw Error(static_cast<Status>(st), "SUBSCRIBE_FAILED", describe_subscribe_failure(filter_json, st));
-        }
-        {
-            std::lock_guard<std::mutex> lk(state_->m);
-            state_->boxes.push_back(box);
         }
         return Subscription(state_, std::move(box), id);
     }
@@ -178,14 +175,16 @@ public:
     void set_trust_provider(TrustFn provider) {
         HvHypervisor* h = native();
         std::shared_ptr<detail::TrustBox> box;
-        if (provider) box = std::make_shared<detail::TrustBox>(std::move(provider));
+        if (provider) {
+            box = std::make_shared<detail::TrustBox>(std::move(provider));
+            keep_alive(box);  // before the engine can call it
+        }
         const HvStatus st = box ? hv_set_trust_provider(h, &detail::trust_trampoline, box.get())
                                 : hv_set_trust_provider(h, nullptr, nullptr);
         if (st != HV_OK) throw Error(static_cast<Status>(st), "TRUST_PROVIDER_FAILED", "hv_set_trust_provider failed");
         std::shared_ptr<detail::TrustBox> old;
         {
             std::lock_guard<std::mutex> lk(state_->m);
-            if (box) state_->boxes.push_back(box);
             old = std::exchange(state_->trust, box);
         }
         if (old) old->retire();
@@ -194,6 +193,11 @@ public:
     void clear_trust_provider() { set_trust_provider(TrustFn{}); }
 
 private:
+    void keep_alive(std::shared_ptr<void> box) {
+        std::lock_guard<std::mutex> lk(state_->m);
+        state_->boxes.push_back(std::move(box));
+    }
+
     using Shortcut = HvStatus (*)(HvHypervisor*, const char*, char**);
 
     std::string shortcut(Shortcut fn, const std::string& request) {
