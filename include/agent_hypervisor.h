@@ -153,6 +153,24 @@ HvStatus hv_subscribe(HvHypervisor *hv,
 // `hv` is a live handle.
 HvStatus hv_unsubscribe(HvHypervisor *hv, uint64_t subscription);
 
+// Verifies an inclusion proof offline: `proof_json` is the object `audit.proof` returns
+// (`{leaf_index, tree_size, leaf_hash, audit_path, root}`), optionally with the `delta` it is
+// for (then `leaf_hash` may be omitted). `*out_json` receives `{"valid":bool}`. No handle
+// needed. Malformed input is `HV_INVALID_ARGUMENT` naming the field.
+//
+// # Safety
+// `proof_json` is a NUL-terminated string; `out_json` is NULL or a valid pointer.
+HvStatus hv_verify_inclusion(const char *proof_json, char **out_json);
+
+// Verifies a consistency proof offline: `proof_json` is the object `audit.consistency`
+// returns (`{first_size, second_size, first_root, second_root, proof}`). `*out_json`
+// receives `{"valid":bool}`. No handle needed. Malformed input is `HV_INVALID_ARGUMENT`
+// naming the field.
+//
+// # Safety
+// `proof_json` is a NUL-terminated string; `out_json` is NULL or a valid pointer.
+HvStatus hv_verify_consistency(const char *proof_json, char **out_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -5,9 +5,11 @@
 //! every parse error names the dotted path of the offending field. Each area contributes its
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
+mod audit;
 mod core;
 mod liability;
 mod security;
+mod vfs;
 
 pub use self::core::parse_config;
 
@@ -34,7 +36,13 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
-        for slice in [core::METHODS, liability::METHODS, security::METHODS] {
+        for slice in [
+            core::METHODS,
+            liability::METHODS,
+            security::METHODS,
+            vfs::METHODS,
+            audit::METHODS,
+        ] {
             for (name, h) in slice {
                 m.insert(*name, *h);
             }

@@ -7,6 +7,7 @@
 
 mod callbacks;
 mod strings;
+pub mod verify;
 
 pub use callbacks::*;
 
