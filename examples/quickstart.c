@@ -168,7 +168,72 @@ int main(void) {
   printf("  dave's ledger profile: %s\n", field(out, "profile", c, sizeof c));
   hv_string_free(out);
 
-  /* 6. Terminate and show what the engine recorded. */
+  /* 6. Shared files under read_committed: writes are audited, a stale write conflicts, and the
+   *    Merkle root with an inclusion proof is verified offline (no engine needed). */
+  {
+    hv_string_free(call(hv, "session.create",
+                        "{\"creator_did\":\"did:demo:alice\",\"session_id\":\"docs\","
+                        "\"config\":{\"isolation_level\":\"read_committed\"}}", HV_OK));
+    hv_string_free(call(hv, "session.join",
+                        "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:erin\",\"sigma_raw\":0.8}",
+                        HV_OK));
+    hv_string_free(call(hv, "session.join",
+                        "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:frank\",\"sigma_raw\":0.75}",
+                        HV_OK));
+    hv_string_free(call(hv, "session.activate", "{\"session_id\":\"docs\"}", HV_OK));
+    printf("\nshared files (session docs, isolation read_committed):\n");
+    out = call(hv, "vfs.write",
+               "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:erin\",\"path\":\"plan.md\","
+               "\"content\":\"# Plan\\n1. draft\"}", HV_OK);
+    printf("  erin  writes /plan.md: %s, audit turn %s\n", field(out, "operation", a, sizeof a),
+           field(out, "turn_id", b, sizeof b));
+    hv_string_free(out);
+    out = call(hv, "vfs.write",
+               "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:frank\",\"path\":\"plan.md\","
+               "\"content\":\"# Plan\\n1. ship\"}", HV_CONFLICT);
+    printf("  frank writes /plan.md without reading it: %s\n", field(out, "code", a, sizeof a));
+    hv_string_free(out);
+    out = call(hv, "vfs.read",
+               "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:frank\",\"path\":\"plan.md\"}", HV_OK);
+    printf("  frank reads  /plan.md: clock %s\n", field(out, "clock", a, sizeof a));
+    hv_string_free(out);
+    out = call(hv, "vfs.write",
+               "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:frank\",\"path\":\"plan.md\","
+               "\"content\":\"# Plan\\n1. draft\\n2. ship\"}", HV_OK);
+    printf("  frank writes /plan.md: %s, audit turn %s\n", field(out, "operation", a, sizeof a),
+           field(out, "turn_id", b, sizeof b));
+    hv_string_free(out);
+    hv_string_free(call(hv, "vfs.write",
+                        "{\"session_id\":\"docs\",\"agent_did\":\"did:demo:erin\","
+                        "\"path\":\"notes/review.md\",\"content\":\"LGTM\"}", HV_OK));
+
+    out = call(hv, "audit.root", "{\"session_id\":\"docs\"}", HV_OK);
+    printf("  audit root %s over %s deltas\n", field(out, "merkle_root", a, sizeof a),
+           field(out, "tree_size", b, sizeof b));
+    hv_string_free(out);
+    char *proof = call(hv, "audit.proof", "{\"session_id\":\"docs\",\"turn_id\":2}", HV_OK);
+    char *verdict = NULL;
+    HvStatus vs = hv_verify_inclusion(proof, &verdict); /* pure: no handle */
+    printf("  inclusion proof of turn 2 (frank's write), verified offline: status %d %s\n", (int)vs,
+           verdict ? verdict : "");
+    hv_string_free(verdict);
+    verdict = NULL;
+    char *forged = malloc(strlen(proof) + 1);
+    strcpy(forged, proof);
+    char *leaf = strstr(forged, "\"leaf_hash\":\"");
+    if (leaf) leaf[13] = (leaf[13] == '0') ? '1' : '0'; /* flip one hex digit */
+    hv_verify_inclusion(forged, &verdict);
+    printf("  the same proof with one leaf digit changed:                %s\n",
+           verdict ? verdict : "");
+    hv_string_free(verdict);
+    free(forged);
+    hv_string_free(proof);
+    out = call(hv, "session.terminate", "{\"session_id\":\"docs\"}", HV_OK);
+    printf("  session docs terminated: committed root %s\n", field(out, "merkle_root", a, sizeof a));
+    hv_string_free(out);
+  }
+
+  /* 7. Terminate and show what the engine recorded. */
   out = call(hv, "session.terminate", "{\"session_id\":\"demo\"}", HV_OK);
   printf("\nsession terminated: state %s, merkle root %s over %s deltas\n",
          field(out, "state", a, sizeof a), field(out, "merkle_root", b, sizeof b),
