@@ -64,7 +64,7 @@ int main() {
                 engine.saga_add_step("{\"saga_id\":" + hv::json::quote(saga) +
                                      R"(,"action_id":"draft","agent_did":"did:ex:writer","execute_api":"/draft","undo_api":"/undraft"})");
             const std::string done = engine.saga_step(
-                "{\"saga_id\":" + hv::json::quote(saga) + ",\"step_id\":" + get(step, "step_id").value() + "}",
+                "{\"saga_id\":" + hv::json::quote(saga) + ",\"step_id\":" + hv::json::get(step, "step_id").value() + "}",
                 [](hv::StepContext& ctx, const std::string& s) {
                     std::cout << "  executing " << get_string(s, "execute_api").value_or("?") << " ("
                               << ctx.remaining_ms() << " ms left)\n";

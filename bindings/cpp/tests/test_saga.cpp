@@ -60,6 +60,9 @@ protected:
     std::string saga;
 };
 
+// hv_saga_step's final failure carries the Step as details.step (include/agent_hypervisor.h).
+std::string failed_step(const hv::Error& e) { return get(e.details(), "step").value_or("{}"); }
+
 hv::Error run_failing(const std::function<void()>& f) {
     try {
         f();
@@ -99,8 +102,8 @@ TEST_F(SagaTest, CallbackErrorFailsTheStepAfterRetries) {
     });
     EXPECT_EQ(calls, 2);  // 1 + max_retries attempts; the manual clock retries at once
     EXPECT_EQ(e.status(), hv::Status::StepFailed);
-    EXPECT_EQ(get_string(e.details(), "state"), "failed");
-    EXPECT_NE(get_string(e.details(), "error").value_or("").find("disk full"), std::string::npos) << e.details();
+    EXPECT_EQ(get_string(failed_step(e), "state"), "failed");
+    EXPECT_NE(get_string(failed_step(e), "error").value_or("").find("disk full"), std::string::npos) << e.details();
 }
 
 TEST_F(SagaTest, ExceptionBecomesStepError) {
@@ -111,7 +114,7 @@ TEST_F(SagaTest, ExceptionBecomesStepError) {
         });
     });
     EXPECT_EQ(e.status(), hv::Status::StepFailed);
-    EXPECT_NE(get_string(e.details(), "error").value_or("").find("kaput"), std::string::npos) << e.details();
+    EXPECT_NE(get_string(failed_step(e), "error").value_or("").find("kaput"), std::string::npos) << e.details();
     // a non-std exception is caught too
     const std::string id2 = add_step("write2");
     const hv::Error e2 = run_failing(
@@ -133,8 +136,9 @@ TEST_F(SagaTest, ResultAfterDeadlineIsATimeout) {
     EXPECT_EQ(before, 5000);
     EXPECT_LE(after, 0);
     EXPECT_EQ(e.status(), hv::Status::StepFailed);
-    EXPECT_EQ(get_string(e.details(), "state"), "failed");
-    EXPECT_FALSE(get(e.details(), "result").has_value() && *get(e.details(), "result") != "null")
+    EXPECT_EQ(get_string(failed_step(e), "state"), "failed");
+    EXPECT_NE(get_string(failed_step(e), "error").value_or("").find("timeout"), std::string::npos) << e.details();
+    EXPECT_FALSE(get(failed_step(e), "result").has_value() && *get(failed_step(e), "result") != "null")
         << "a late result must be discarded: " << e.details();
 }
 
