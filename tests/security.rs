@@ -435,7 +435,11 @@ fn session_expires_after_max_duration() {
 fn kill_hands_steps_to_a_substitute_or_marks_compensation() {
     let hv = engine();
     session(&hv, "s", &[("a", 0.8), ("sub", 0.8), ("c", 0.8)]);
-    ok(&hv, "saga.create", json!({"session_id": "s", "saga_id": "g"}));
+    ok(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g"}),
+    );
     for (id, agent) in [("s1", "a"), ("s2", "a"), ("s3", "c")] {
         ok(
             &hv,
@@ -445,9 +449,21 @@ fn kill_hands_steps_to_a_substitute_or_marks_compensation() {
         );
     }
     // s1 is executing when a is killed; s2 is pending.
-    ok(&hv, "saga.step.begin", json!({"saga_id": "g", "step_id": "s1"}));
-    ok(&hv, "security.substitute", json!({"session_id": "s", "agent_did": "sub", "available": true}));
-    let k = ok(&hv, "security.kill", json!({"session_id": "s", "agent_did": "a", "reason": "behavioral_drift"}));
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "g", "step_id": "s1"}),
+    );
+    ok(
+        &hv,
+        "security.substitute",
+        json!({"session_id": "s", "agent_did": "sub", "available": true}),
+    );
+    let k = ok(
+        &hv,
+        "security.kill",
+        json!({"session_id": "s", "agent_did": "a", "reason": "behavioral_drift"}),
+    );
     assert_eq!(k["handoff_success_count"], 2, "{k}");
     assert_eq!(k["compensation_triggered"], false);
     assert_eq!(k["handoffs"][0]["to_agent"], "sub");
@@ -459,15 +475,35 @@ fn kill_hands_steps_to_a_substitute_or_marks_compensation() {
     assert_eq!(g["steps"][1]["agent_did"], "sub");
     // The killed agent's late result is refused; the substitute can run the step.
     assert_eq!(
-        fail(&hv, "saga.step.end", json!({"saga_id": "g", "step_id": "s1", "ok": true})),
+        fail(
+            &hv,
+            "saga.step.end",
+            json!({"saga_id": "g", "step_id": "s1", "ok": true})
+        ),
         "INVALID_STEP_STATE"
     );
-    ok(&hv, "saga.step.begin", json!({"saga_id": "g", "step_id": "s1"}));
-    ok(&hv, "saga.step.end", json!({"saga_id": "g", "step_id": "s1", "ok": true}));
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "g", "step_id": "s1"}),
+    );
+    ok(
+        &hv,
+        "saga.step.end",
+        json!({"saga_id": "g", "step_id": "s1", "ok": true}),
+    );
 
     // Without a substitute the saga is marked for compensation.
-    ok(&hv, "security.substitute", json!({"session_id": "s", "agent_did": "sub", "available": false}));
-    let k = ok(&hv, "security.kill", json!({"session_id": "s", "agent_did": "c", "reason": "manual"}));
+    ok(
+        &hv,
+        "security.substitute",
+        json!({"session_id": "s", "agent_did": "sub", "available": false}),
+    );
+    let k = ok(
+        &hv,
+        "security.kill",
+        json!({"session_id": "s", "agent_did": "c", "reason": "manual"}),
+    );
     assert_eq!(k["handoff_success_count"], 0);
     assert_eq!(k["compensation_triggered"], true);
     assert_eq!(k["handoffs"][0]["status"], "compensation_required");
@@ -475,7 +511,11 @@ fn kill_hands_steps_to_a_substitute_or_marks_compensation() {
     let g = ok(&hv, "saga.get", json!({"saga_id": "g"}));
     assert_eq!(g["compensation_required"], true);
     assert_eq!(
-        fail(&hv, "saga.step.begin", json!({"saga_id": "g", "step_id": "s2"})),
+        fail(
+            &hv,
+            "saga.step.begin",
+            json!({"saga_id": "g", "step_id": "s2"})
+        ),
         "INVALID_SAGA_STATE"
     );
     let c = ok(&hv, "saga.compensate.begin", json!({"saga_id": "g"}));

@@ -45,8 +45,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Code;
     use crate::config::Limits;
+    use crate::error::Code;
     use crate::model::{SessionConfig, Timestamp};
 
     fn session() -> Session {
