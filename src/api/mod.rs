@@ -5,11 +5,15 @@
 //! every parse error names the dotted path of the offending field. Each area contributes its
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
+mod audit;
 mod core;
 mod liability;
+mod sagas;
 mod security;
+mod vfs;
 
 pub use self::core::parse_config;
+pub(crate) use self::sagas::{parse_request, SagaIdReq};
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -34,7 +38,14 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
-        for slice in [core::METHODS, liability::METHODS, security::METHODS] {
+        for slice in [
+            core::METHODS,
+            liability::METHODS,
+            security::METHODS,
+            vfs::METHODS,
+            audit::METHODS,
+            sagas::METHODS,
+        ] {
             for (name, h) in slice {
                 m.insert(*name, *h);
             }
