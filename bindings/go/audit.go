@@ -58,7 +58,9 @@ type DeltasRequest struct {
 
 // DeltaList is the response of `audit.deltas`.
 type DeltaList struct {
-	Deltas []Delta `json:"deltas"`
+	Deltas    []Delta `json:"deltas"`
+	TreeSize  uint64  `json:"tree_size"`
+	GCDropped uint64  `json:"gc_dropped"` // deltas dropped by retention GC
 }
 
 // Deltas pages through a session's deltas.
@@ -159,14 +161,31 @@ func (h *Hypervisor) VerifyCommitment(req VerifyCommitmentRequest) (*Validity, e
 	return do[Validity](h, viaCall, "audit.verify_commitment", req)
 }
 
-// AuditGCRequest is `audit.gc`.
+// AuditGCRequest is `audit.gc`: one archived session, or all when SessionID is empty.
 type AuditGCRequest struct {
-	TraceID string `json:"trace_id,omitempty"`
+	SessionID string `json:"session_id,omitempty"`
+	TraceID   string `json:"trace_id,omitempty"`
 }
 
-// AuditGC drops deltas of archived sessions older than the retention period.
-func (h *Hypervisor) AuditGC(req AuditGCRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "audit.gc", req))
+// GCSession is one session's part of a GC run.
+type GCSession struct {
+	SessionID      string `json:"session_id"`
+	Collected      int    `json:"collected"`
+	RetainedDeltas int    `json:"retained_deltas"`
+}
+
+// GCResult is the response of `audit.gc`.
+type GCResult struct {
+	Cutoff          string      `json:"cutoff"`
+	Collected       int         `json:"collected"`
+	SessionsChecked int         `json:"sessions_checked"`
+	Sessions        []GCSession `json:"sessions"`
+}
+
+// AuditGC drops deltas of archived sessions older than the retention period (roots and
+// commitments are kept).
+func (h *Hypervisor) AuditGC(req AuditGCRequest) (*GCResult, error) {
+	return do[GCResult](h, viaCall, "audit.gc", req)
 }
 
 // VerifyInclusion checks an inclusion proof offline (no engine needed).
@@ -187,16 +206,13 @@ func verifyOffline(proof any, inclusion bool) (bool, error) {
 	cp := C.CString(string(raw))
 	defer C.free(unsafe.Pointer(cp))
 	var out *C.char
-	var st C.int
+	var st C.HvStatus
 	if inclusion {
-		st = C.hvgo_verify_inclusion(cp, &out)
+		st = C.hv_verify_inclusion(cp, &out)
 	} else {
-		st = C.hvgo_verify_consistency(cp, &out)
+		st = C.hv_verify_consistency(cp, &out)
 	}
 	body := takeString(out)
-	if st == C.HVGO_UNSUPPORTED {
-		return false, ErrUnsupported
-	}
 	if Status(st) != StatusOK {
 		return false, errorFromJSON(Status(st), body)
 	}

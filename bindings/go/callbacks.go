@@ -80,7 +80,7 @@ func hvgoEvent(eventJSON *C.char, handle C.uintptr_t) {
 func hvgoStep(sctx *C.HvStepContext, stepJSON *C.char, handle C.uintptr_t) (rc C.int32_t) {
 	fail := func(msg string) C.int32_t {
 		cmsg := C.CString(msg)
-		C.hvgo_step_set_error(sctx, cmsg)
+		C.hv_step_set_error(sctx, cmsg)
 		C.free(unsafe.Pointer(cmsg))
 		return 1
 	}
@@ -99,7 +99,7 @@ func hvgoStep(sctx *C.HvStepContext, stepJSON *C.char, handle C.uintptr_t) (rc C
 	}
 	if len(result) > 0 {
 		cres := C.CString(string(result))
-		C.hvgo_step_set_result(sctx, cres)
+		C.hv_step_set_result(sctx, cres)
 		C.free(unsafe.Pointer(cres))
 	}
 	return 0

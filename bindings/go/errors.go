@@ -114,9 +114,6 @@ var (
 	// ErrClosed is returned by every method called after Close (status INVALID_STATE,
 	// code HANDLE_CLOSED).
 	ErrClosed = &Error{Code: "HANDLE_CLOSED", Status: StatusInvalidState, Message: "hypervisor handle is closed"}
-	// ErrUnsupported means the linked library predates the C function a method needs
-	// (status NOT_FOUND, code UNSUPPORTED).
-	ErrUnsupported = &Error{Code: "UNSUPPORTED", Status: StatusNotFound, Message: "the linked agent_hypervisor library lacks this function"}
 )
 
 // errorFromJSON builds an *Error from a failure status and the engine's error object

@@ -116,7 +116,7 @@ func (s *Subscription) stop() {
 // Close.
 func (h *Hypervisor) Subscribe(filter EventFilter, fn func(Event)) (*Subscription, error) {
 	if fn == nil {
-		return nil, &Error{Code: "NULL_POINTER", Status: StatusInvalidArgument, Message: "fn is nil", Details: Object{"field": "on_event"}}
+		return nil, &Error{Code: "NULL_POINTER", Status: StatusInvalidArgument, Message: "fn is nil", Details: map[string]any{"field": "on_event"}}
 	}
 	raw, err := json.Marshal(filter)
 	if err != nil {
@@ -161,5 +161,5 @@ func (h *Hypervisor) Unsubscribe(s *Subscription) error {
 	delete(h.subs, s.id)
 	h.mu.Unlock()
 	s.stop()
-	return statusError(C.int(st))
+	return statusError(st)
 }

@@ -32,14 +32,6 @@ func activeSession(t *testing.T, h *Hypervisor, sid string, agents ...string) {
 	}
 }
 
-// skipIfMissing skips a test whose engine feature has not landed in the linked library.
-func skipIfMissing(t *testing.T, err error) {
-	t.Helper()
-	if errors.Is(err, ErrUnsupported) || errors.Is(err, &Error{Code: "UNKNOWN_METHOD"}) {
-		t.Skipf("not in the linked engine yet: %v", err)
-	}
-}
-
 func mustCode(t *testing.T, err error, sentinel *Error, code string) *Error {
 	t.Helper()
 	if !errors.Is(err, sentinel) {

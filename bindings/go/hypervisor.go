@@ -286,11 +286,8 @@ func cBytes(b []byte) *C.char {
 }
 
 // statusError maps the status of a C function that has no out_json.
-func statusError(st C.int) error {
-	switch {
-	case st == C.HVGO_UNSUPPORTED:
-		return ErrUnsupported
-	case Status(st) != StatusOK:
+func statusError(st C.HvStatus) error {
+	if Status(st) != StatusOK {
 		return errorFromJSON(Status(st), nil)
 	}
 	return nil
@@ -303,12 +300,4 @@ func do[T any](h *Hypervisor, via entry, method string, req any) (*T, error) {
 		return nil, err
 	}
 	return &r, nil
-}
-
-// deref adapts do for map-shaped responses.
-func deref(o *Object, err error) (Object, error) {
-	if err != nil {
-		return nil, err
-	}
-	return *o, nil
 }

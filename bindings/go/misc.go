@@ -111,7 +111,7 @@ func (h *Hypervisor) SetTrustProvider(fn TrustProvider) error {
 	}
 	slot, handle := h.trust, h.trustHandle
 	h.mu.Unlock()
-	var st C.int
+	var st C.HvStatus
 	if fn == nil {
 		slot.fn.Store(nil)
 		st = C.hvgo_set_trust_provider(ptr, 0)

@@ -44,7 +44,7 @@ func (l *liveStep) remaining() (time.Duration, bool) {
 	if l.ptr == nil {
 		return 0, false
 	}
-	return time.Duration(int64(C.hvgo_step_remaining_ms(l.ptr))) * time.Millisecond, true
+	return time.Duration(int64(C.hv_step_remaining_ms(l.ptr))) * time.Millisecond, true
 }
 
 func (l *liveStep) end() {
@@ -69,7 +69,7 @@ func (r *stepRun) execute(sctx *C.HvStepContext, raw []byte) (json.RawMessage, e
 	if err := json.Unmarshal(raw, &step); err != nil {
 		return nil, fmt.Errorf("undecodable step: %w", err)
 	}
-	remaining := time.Duration(int64(C.hvgo_step_remaining_ms(sctx))) * time.Millisecond
+	remaining := time.Duration(int64(C.hv_step_remaining_ms(sctx))) * time.Millisecond
 	ctx, cancel := context.WithDeadline(r.ctx, time.Now().Add(remaining))
 	defer cancel()
 	live := &liveStep{ptr: sctx}
@@ -98,7 +98,7 @@ const (
 
 func (h *Hypervisor) runExecutor(ctx context.Context, kind sagaExec, req any, fn StepFunc) ([]byte, error) {
 	if fn == nil {
-		return nil, &Error{Code: "NULL_POINTER", Status: StatusInvalidArgument, Message: "executor is nil", Details: Object{"field": "execute"}}
+		return nil, &Error{Code: "NULL_POINTER", Status: StatusInvalidArgument, Message: "executor is nil", Details: map[string]any{"field": "execute"}}
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -120,7 +120,7 @@ func (h *Hypervisor) runExecutor(ctx context.Context, kind sagaExec, req any, fn
 	creq := cBytes(raw)
 	defer C.free(unsafe.Pointer(creq))
 	var out *C.char
-	var st C.int
+	var st C.HvStatus
 	switch kind {
 	case execStep:
 		st = C.hvgo_saga_step(ptr, creq, C.uintptr_t(handle), &out)
@@ -131,9 +131,6 @@ func (h *Hypervisor) runExecutor(ctx context.Context, kind sagaExec, req any, fn
 	}
 	body := takeString(out)
 	runtime.KeepAlive(h)
-	if st == C.HVGO_UNSUPPORTED {
-		return nil, ErrUnsupported
-	}
 	if Status(st) != StatusOK {
 		return nil, errorFromJSON(Status(st), body)
 	}
@@ -143,21 +140,17 @@ func (h *Hypervisor) runExecutor(ctx context.Context, kind sagaExec, req any, fn
 // RunStep runs one governed step (hv_saga_step): begin → fn → end, with retries, and
 // returns the final Step. A governance denial returns its error without calling fn. When
 // the step fails after its retries the error is ErrStepFailed and the returned Step (from
-// the error's details) is non-nil too.
+// the error's details.step) is non-nil too.
 func (h *Hypervisor) RunStep(ctx context.Context, req StepRequest, fn StepFunc) (*Step, error) {
 	body, err := h.runExecutor(ctx, execStep, req, fn)
 	if err != nil {
 		var he *Error
 		if errors.As(err, &he) && he.Status == StatusStepFailed {
-			var st Step
-			if he.DecodeDetails(&st) == nil && st.StepID != "" {
-				return &st, err
-			}
-			var wrapped struct {
+			var d struct {
 				Step Step `json:"step"`
 			}
-			if he.DecodeDetails(&wrapped) == nil && wrapped.Step.StepID != "" {
-				return &wrapped.Step, err
+			if he.DecodeDetails(&d) == nil && d.Step.StepID != "" {
+				return &d.Step, err
 			}
 		}
 		return nil, err
@@ -186,9 +179,11 @@ func (h *Hypervisor) Compensate(ctx context.Context, req SagaIDRequest, fn StepF
 
 // FanOutRequest is the request of hv_saga_fan_out.
 type FanOutRequest struct {
-	SagaID  string `json:"saga_id"`
-	GroupID string `json:"group_id"`
-	TraceID string `json:"trace_id,omitempty"`
+	SagaID        string `json:"saga_id"`
+	GroupID       string `json:"group_id"`
+	HasConsensus  bool   `json:"has_consensus,omitempty"`
+	HasSREWitness bool   `json:"has_sre_witness,omitempty"`
+	TraceID       string `json:"trace_id,omitempty"`
 }
 
 // FanOut runs every branch of a group as a governed step, concurrently on engine worker

@@ -38,6 +38,16 @@ type Saga struct {
 	FanOutGroups   json.RawMessage `json:"fan_out_groups,omitempty"` // saga.define only
 	// CompensationRequired is set when a killed agent's step had no substitute.
 	CompensationRequired bool `json:"compensation_required,omitempty"`
+	// Escalation is set by Compensate when the saga escalated.
+	Escalation *Escalation `json:"escalation,omitempty"`
+}
+
+// Escalation is what an escalated compensation did: fault attribution (a heuristic) and one
+// slash per agent whose compensation failed.
+type Escalation struct {
+	Attribution *Attribution  `json:"attribution,omitempty"`
+	Slashes     []SlashResult `json:"slashes"`
+	Errors      []string      `json:"errors,omitempty"`
 }
 
 // SagaIDRequest addresses one saga: `{saga_id}`.
@@ -189,6 +199,9 @@ type StepOutcome struct {
 	Attempt      int             `json:"attempt"`
 	RetryAfterMs *int64          `json:"retry_after_ms,omitempty"`
 	Result       json.RawMessage `json:"result,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	TimedOut     bool            `json:"timed_out"`
+	FinalFailure bool            `json:"final_failure"`
 }
 
 // EndStep reports a step's outcome.
@@ -199,7 +212,12 @@ func (h *Hypervisor) EndStep(req EndStepRequest) (*StepOutcome, error) {
 
 // CompensationPlan is the response of `saga.compensate.begin`.
 type CompensationPlan struct {
-	Steps []Step `json:"steps"`
+	SagaID      string      `json:"saga_id"`
+	State       string      `json:"state"`       // compensating, or completed/escalated at once
+	Steps       []Step      `json:"steps"`       // to undo, in this order
+	Unavailable []string    `json:"unavailable"` // committed steps without undo_api
+	TimedOut    []string    `json:"timed_out"`
+	Escalation  *Escalation `json:"escalation,omitempty"`
 }
 
 // BeginCompensation lists the committed steps to undo, in reverse order.
@@ -216,9 +234,18 @@ type EndCompensationRequest struct {
 	TraceID string `json:"trace_id,omitempty"`
 }
 
+// CompensationReport is the response of `saga.compensate.end`: the Step plus the saga's
+// progress.
+type CompensationReport struct {
+	Step
+	Remaining  int         `json:"remaining"`
+	SagaState  string      `json:"saga_state"`
+	Escalation *Escalation `json:"escalation,omitempty"`
+}
+
 // EndCompensation reports one undo's outcome.
-func (h *Hypervisor) EndCompensation(req EndCompensationRequest) (*Step, error) {
-	return do[Step](h, viaCall, "saga.compensate.end", req)
+func (h *Hypervisor) EndCompensation(req EndCompensationRequest) (*CompensationReport, error) {
+	return do[CompensationReport](h, viaCall, "saga.compensate.end", req)
 }
 
 // CompleteSaga completes a saga whose steps all committed.
@@ -234,9 +261,12 @@ type CreateFanOutRequest struct {
 	TraceID string   `json:"trace_id,omitempty"`
 }
 
-// FanOutGroup is `{group_id}`.
+// FanOutGroup is the response of `saga.fan_out.create`.
 type FanOutGroup struct {
-	GroupID string `json:"group_id"`
+	GroupID string   `json:"group_id"`
+	SagaID  string   `json:"saga_id"`
+	Policy  string   `json:"policy"`
+	StepIDs []string `json:"step_ids"`
 }
 
 // CreateFanOut groups ≥2 steps under a success policy.
@@ -257,7 +287,25 @@ type FanOutResult struct {
 	PolicySatisfied    bool     `json:"policy_satisfied"`
 	SuccessCount       int      `json:"success_count"`
 	FailureCount       int      `json:"failure_count"`
+	PendingCount       int      `json:"pending_count"`
+	Settled            bool     `json:"settled"` // no branch pending or executing
 	CompensationNeeded []string `json:"compensation_needed"`
+	// Branches is set by FanOut: one report per branch, in group order.
+	Branches []BranchReport `json:"branches,omitempty"`
+}
+
+// BranchReport is one fan-out branch's outcome.
+type BranchReport struct {
+	StepID string       `json:"step_id"`
+	State  string       `json:"state"`
+	Error  *BranchError `json:"error,omitempty"`
+}
+
+// BranchError is why a branch did not commit (a denial or the step's failure).
+type BranchError struct {
+	Code    string `json:"code"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
 }
 
 // ResolveFanOut evaluates a group's policy for branches run via BeginStep/EndStep.
@@ -294,13 +342,28 @@ type InvalidateCheckpointRequest struct {
 	TraceID string `json:"trace_id,omitempty"`
 }
 
-// InvalidateCheckpoint marks a step's checkpoint invalid.
-func (h *Hypervisor) InvalidateCheckpoint(req InvalidateCheckpointRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "saga.checkpoint.invalidate", req))
+// CheckpointRecord is a stored checkpoint.
+type CheckpointRecord struct {
+	CheckpointID      string          `json:"checkpoint_id"`
+	SagaID            string          `json:"saga_id"`
+	StepID            string          `json:"step_id"`
+	Goal              string          `json:"goal"`
+	GoalHash          string          `json:"goal_hash"`
+	State             json.RawMessage `json:"state,omitempty"`
+	SavedAt           string          `json:"saved_at"`
+	IsValid           bool            `json:"is_valid"`
+	InvalidatedReason string          `json:"invalidated_reason,omitempty"`
 }
 
-// ReplayPlan is `{step_ids}`: steps without a valid checkpoint, in order.
+// InvalidateCheckpoint marks a step's checkpoint invalid and returns it.
+func (h *Hypervisor) InvalidateCheckpoint(req InvalidateCheckpointRequest) (*CheckpointRecord, error) {
+	return do[CheckpointRecord](h, viaCall, "saga.checkpoint.invalidate", req)
+}
+
+// ReplayPlan is the response of `saga.replay_plan`: steps without a valid checkpoint, in
+// order.
 type ReplayPlan struct {
+	SagaID  string   `json:"saga_id"`
 	StepIDs []string `json:"step_ids"`
 }
 

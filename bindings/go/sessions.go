@@ -156,6 +156,8 @@ func (h *Hypervisor) TerminateSession(req SessionIDRequest) (*TerminateResult, e
 // Snapshot is the response of `session.snapshot`.
 type Snapshot struct {
 	SnapshotID string `json:"snapshot_id"`
+	Files      int    `json:"files"`
+	Bytes      int    `json:"bytes"`
 }
 
 // SnapshotSession snapshots an active session's VFS files and permissions.

@@ -6,10 +6,6 @@ import "encoding/json"
 // from NewTrace/ChildTrace); events emitted while serving it carry a child span of it.
 // Responses ignore fields the binding does not know, so newer engines stay compatible.
 
-// Object is the response of methods whose contract leaves the shape open (acknowledgements
-// such as ReleaseVouch); decode it further with Call if needed.
-type Object = map[string]any
-
 // SessionIDRequest addresses one session: `{session_id}`.
 type SessionIDRequest struct {
 	SessionID string `json:"session_id"`

@@ -61,9 +61,17 @@ type VFSPathRequest struct {
 	TraceID   string `json:"trace_id,omitempty"`
 }
 
+// VFSDeleteResult is the response of `vfs.delete`.
+type VFSDeleteResult struct {
+	Path         string            `json:"path"`
+	PreviousHash string            `json:"previous_hash"`
+	Clock        map[string]uint64 `json:"clock"`
+	Delta        *DeltaRef         `json:"delta,omitempty"`
+}
+
 // DeleteFile deletes a file as an agent.
-func (h *Hypervisor) DeleteFile(req VFSPathRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "vfs.delete", req))
+func (h *Hypervisor) DeleteFile(req VFSPathRequest) (*VFSDeleteResult, error) {
+	return do[VFSDeleteResult](h, viaCall, "vfs.delete", req)
 }
 
 // VFSList is the response of `vfs.list`.
@@ -85,17 +93,26 @@ type VFSSetPermissionsRequest struct {
 	TraceID       string   `json:"trace_id,omitempty"`
 }
 
+// VFSPermissionsResult is the response of `vfs.set_permissions` and
+// `vfs.clear_permissions`.
+type VFSPermissionsResult struct {
+	Path          string    `json:"path"`
+	AllowedAgents []string  `json:"allowed_agents"`
+	Changed       bool      `json:"changed"`
+	Delta         *DeltaRef `json:"delta,omitempty"`
+}
+
 // SetPermissions restricts a path to the listed agents.
-func (h *Hypervisor) SetPermissions(req VFSSetPermissionsRequest) (Object, error) {
+func (h *Hypervisor) SetPermissions(req VFSSetPermissionsRequest) (*VFSPermissionsResult, error) {
 	if req.AllowedAgents == nil {
 		req.AllowedAgents = []string{}
 	}
-	return deref(do[Object](h, viaCall, "vfs.set_permissions", req))
+	return do[VFSPermissionsResult](h, viaCall, "vfs.set_permissions", req)
 }
 
 // ClearPermissions removes a path's restriction.
-func (h *Hypervisor) ClearPermissions(req VFSPathRequest) (Object, error) {
-	return deref(do[Object](h, viaCall, "vfs.clear_permissions", req))
+func (h *Hypervisor) ClearPermissions(req VFSPathRequest) (*VFSPermissionsResult, error) {
+	return do[VFSPermissionsResult](h, viaCall, "vfs.clear_permissions", req)
 }
 
 // VFSEditsRequest is `vfs.edits`.

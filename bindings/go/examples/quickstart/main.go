@@ -113,10 +113,7 @@ func runSaga(hv *hypervisor.Hypervisor, sessionID string) {
 			_ = deadline // a real executor passes ctx to its HTTP client
 			return json.RawMessage(`{"confirmation":"H-1234"}`), nil
 		})
-	if errors.Is(err, hypervisor.ErrUnsupported) {
-		fmt.Println("sagas: hv_saga_step not in this engine build yet")
-		return
-	} else if err != nil {
+	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("step %s %s with result %s\n", step.StepID, step.State, step.Result)
