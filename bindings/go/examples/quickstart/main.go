@@ -1,5 +1,6 @@
-// Quickstart: a governed session with three agents, a vouch, a ring check, a governed saga
-// step run by a Go executor, a slash, and the event stream. Run from bindings/go with
+// Quickstart: a governed session with three agents scored by a trust provider, a vouch, a
+// ring check, a saga whose Go executor fails a step and whose Go undo callback compensates,
+// an audit inclusion proof checked offline, a slash, and the event stream. Run from bindings/go with
 //
 //	go run ./examples/quickstart
 package main
@@ -77,6 +78,7 @@ func main() {
 	fmt.Printf("payer may call /pay: %v (needs ring %d, has ring %d)\n", rc.Allowed, rc.RequiredRing, rc.AgentRing)
 
 	runSaga(hv, s.SessionID)
+	auditProof(hv, s.SessionID)
 
 	sl, err := hv.Slash(hypervisor.SlashRequest{SessionID: s.SessionID, AgentDID: "did:ex:intern", RiskWeight: 0.5, Reason: "leaked data"})
 	if err != nil {
@@ -94,32 +96,65 @@ func main() {
 	fmt.Printf("events observed: %d\n", events.Load())
 }
 
-// runSaga books a hotel through a governed saga step executed by a Go func.
+// runSaga books a hotel and then fails to pay: the Go undo callback cancels the booking.
 func runSaga(hv *hypervisor.Hypervisor, sessionID string) {
 	saga, err := hv.CreateSaga(hypervisor.CreateSagaRequest{SessionID: sessionID})
-	if errors.Is(err, &hypervisor.Error{Code: "UNKNOWN_METHOD"}) {
-		fmt.Println("sagas: not in this engine build yet")
-		return
-	} else if err != nil {
+	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := hv.AddStep(hypervisor.AddStepRequest{SagaID: saga.SagaID, StepID: "book", ActionID: "book-hotel",
-		AgentDID: "did:ex:payer", ExecuteAPI: "/hotel/book", UndoAPI: "/hotel/cancel", TimeoutSeconds: 30}); err != nil {
-		log.Fatal(err)
+	for _, st := range []hypervisor.AddStepRequest{
+		{StepID: "book", ActionID: "book-hotel", ExecuteAPI: "/hotel/book", UndoAPI: "/hotel/cancel", MaxRetries: 1},
+		{StepID: "charge", ActionID: "charge-card", ExecuteAPI: "/card/charge", UndoAPI: "/card/refund"},
+	} {
+		st.SagaID, st.AgentDID, st.TimeoutSeconds = saga.SagaID, "did:ex:payer", 30
+		if _, err := hv.AddStep(st); err != nil {
+			log.Fatal(err)
+		}
 	}
-	step, err := hv.RunStep(context.Background(), hypervisor.StepRequest{SagaID: saga.SagaID, StepID: "book"},
-		func(ctx context.Context, step hypervisor.Step) (json.RawMessage, error) {
-			deadline, _ := ctx.Deadline()
-			_ = deadline // a real executor passes ctx to its HTTP client
-			return json.RawMessage(`{"confirmation":"H-1234"}`), nil
-		})
+	execute := func(ctx context.Context, step hypervisor.Step) (json.RawMessage, error) {
+		left, _ := hypervisor.StepRemaining(ctx) // the engine's deadline; ctx carries it too
+		fmt.Printf("  executing %s (attempt %d, %v left)\n", step.ExecuteAPI, step.Attempts, left)
+		if step.StepID == "charge" {
+			return nil, errors.New("card declined")
+		}
+		return json.RawMessage(`{"confirmation":"H-1234"}`), nil
+	}
+	ctx := context.Background()
+	step, err := hv.RunStep(ctx, hypervisor.StepRequest{SagaID: saga.SagaID, StepID: "book"}, execute)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("step %s %s with result %s\n", step.StepID, step.State, step.Result)
-	done, err := hv.CompleteSaga(hypervisor.SagaIDRequest{SagaID: saga.SagaID})
+	step, err = hv.RunStep(ctx, hypervisor.StepRequest{SagaID: saga.SagaID, StepID: "charge"}, execute)
+	if !errors.Is(err, hypervisor.ErrStepFailed) {
+		log.Fatalf("expected a failed step, got %v", err)
+	}
+	fmt.Printf("step %s %s: %s\n", step.StepID, step.State, step.Error)
+	final, err := hv.Compensate(ctx, hypervisor.SagaIDRequest{SagaID: saga.SagaID},
+		func(ctx context.Context, step hypervisor.Step) (json.RawMessage, error) {
+			fmt.Printf("  undoing %s via %s\n", step.StepID, step.UndoAPI)
+			return nil, nil
+		})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("saga %s\n", done.State)
+	fmt.Printf("saga %s\n", final.State)
+}
+
+// auditProof writes a file (an audit delta) and checks its Merkle inclusion offline.
+func auditProof(hv *hypervisor.Hypervisor, sessionID string) {
+	w, err := hv.WriteFile(hypervisor.VFSWriteRequest{SessionID: sessionID, AgentDID: "did:ex:payer",
+		Path: "/itinerary.md", Content: "Hotel H-1234, 2 nights"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	proof, err := hv.AuditProof(hypervisor.ProofRequest{SessionID: sessionID, TurnID: w.Delta.TurnID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ok, err := hypervisor.VerifyInclusion(*proof)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("audit turn %d in a tree of %d: inclusion proof valid=%v\n", w.Delta.TurnID, proof.TreeSize, ok)
 }
