@@ -8,10 +8,12 @@
 mod audit;
 mod core;
 mod liability;
+mod sagas;
 mod security;
 mod vfs;
 
 pub use self::core::parse_config;
+pub(crate) use self::sagas::{parse_request, SagaIdReq};
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -42,6 +44,7 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
             security::METHODS,
             vfs::METHODS,
             audit::METHODS,
+            sagas::METHODS,
         ] {
             for (name, h) in slice {
                 m.insert(*name, *h);

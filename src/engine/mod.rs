@@ -11,6 +11,9 @@ mod audit;
 mod governance;
 mod liability;
 mod rings;
+mod saga_comp;
+mod saga_exec;
+mod sagas;
 mod security;
 mod session_types;
 mod sessions;
@@ -25,6 +28,18 @@ pub use liability::{
     DriftAction, DriftRequest, DriftResult, Exposure, LedgerView, QuarantineRequest, VouchRequest,
 };
 pub use rings::RingCheckRequest;
+pub use saga_comp::{
+    AttributeRequest, CompensateEndRequest, CompensationBegun, CompensationEnded, Escalation,
+    SagaOutcome,
+};
+pub use saga_exec::{
+    BranchReport, FanOutRun, FanOutRunRequest, StepBeginRequest, StepCall, StepEndRequest,
+    StepOutcome,
+};
+pub use sagas::{
+    AddStepRequest, CheckpointInvalidateRequest, CheckpointSaveRequest, DefinedSaga,
+    FanOutCreateRequest, SagaCreateRequest,
+};
 pub use security::{ElevateRequest, KillRequest, SubstituteResult};
 pub use session_types::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
