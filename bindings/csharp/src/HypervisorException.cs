@@ -35,8 +35,20 @@ namespace AgentHypervisor
         /// <summary>The complete error document as returned by the engine.</summary>
         public string ErrorJson { get; private set; }
 
-        /// <summary>Typed view of <see cref="Details"/> (e.g. a <c>SagaStep</c> for STEP_FAILED).</summary>
+        /// <summary>Typed view of <see cref="Details"/>.</summary>
         public T DetailsAs<T>() { return Json.Convert<T>(Details); }
+
+        /// <summary>For <see cref="HvStatus.StepFailed"/>: the final Step (<c>details.step</c>); otherwise null.</summary>
+        public SagaStep FailedStep
+        {
+            get
+            {
+                if (Details == null) return null;
+                var step = Details.Get("step") as JsonObject;
+                if (step != null) return Json.Convert<SagaStep>(step);
+                return Details.ContainsKey("step_id") ? Json.Convert<SagaStep>(Details) : null;
+            }
+        }
 
         public override string ToString()
         {

@@ -87,7 +87,7 @@ namespace AgentHypervisor.Tests
                     throw new InvalidOperationException("disk full");
                 })));
                 Assert.Equal(HvStatus.StepFailed, e1.Status);
-                var failed = e1.DetailsAs<SagaStep>();
+                var failed = e1.FailedStep;
                 Assert.Equal(StepStates.Failed, failed.State);
                 Assert.True((failed.Error ?? "").Contains("disk full"), "error carries the message: " + failed.Error);
                 Assert.Equal(1, reported.Count);
@@ -103,7 +103,7 @@ namespace AgentHypervisor.Tests
                 string step = f.AddStep("s1");
                 var e = Assert.Throws<HypervisorException>(() => Native(() => f.Hv.Sagas.Step(f.SagaId, step, ctx => Task.FromResult(1))));
                 Assert.Equal(HvStatus.StepFailed, e.Status);
-                Assert.True(e.DetailsAs<SagaStep>().Error.Contains("RunStepAsync"), "explains the mistake");
+                Assert.True(e.FailedStep.Error.Contains("RunStepAsync"), "explains the mistake");
             }
         }
 
@@ -141,7 +141,7 @@ namespace AgentHypervisor.Tests
                 })));
                 Assert.True(remainingAfter <= 0, "past the deadline: " + remainingAfter);
                 Assert.Equal(HvStatus.StepFailed, e.Status);
-                var s = e.DetailsAs<SagaStep>();
+                var s = e.FailedStep;
                 Assert.Equal(StepStates.Failed, s.State);
                 Assert.Null(s.Result, "late result discarded");
             }

@@ -57,7 +57,7 @@ namespace AgentHypervisor
         public CompensationPlan BeginCompensation(SagaRequest request) { return _hv.Call<CompensationPlan>("saga.compensate.begin", request); }
 
         /// <summary><c>saga.compensate.end</c>.</summary>
-        public SagaStep EndCompensation(CompensateEndRequest request) { return _hv.Call<SagaStep>("saga.compensate.end", request); }
+        public CompensationEndResult EndCompensation(CompensateEndRequest request) { return _hv.Call<CompensationEndResult>("saga.compensate.end", request); }
 
         /// <summary><c>saga.complete</c>.</summary>
         public Saga Complete(string sagaId) { return Complete(new SagaRequest(sagaId)); }
@@ -74,7 +74,7 @@ namespace AgentHypervisor
         public CheckpointResult SaveCheckpoint(CheckpointSaveRequest request) { return _hv.Call<CheckpointResult>("saga.checkpoint.save", request); }
 
         /// <summary><c>saga.checkpoint.invalidate</c>.</summary>
-        public JsonObject InvalidateCheckpoint(CheckpointInvalidateRequest request) { return _hv.Call<JsonObject>("saga.checkpoint.invalidate", request); }
+        public Checkpoint InvalidateCheckpoint(CheckpointInvalidateRequest request) { return _hv.Call<Checkpoint>("saga.checkpoint.invalidate", request); }
 
         /// <summary><c>saga.replay_plan</c>.</summary>
         public ReplayPlan ReplayPlan(string sagaId) { return ReplayPlan(new SagaRequest(sagaId)); }
@@ -85,7 +85,7 @@ namespace AgentHypervisor
         /// <summary>
         /// <c>hv_saga_step</c>: runs begin -&gt; <paramref name="execute"/> -&gt; end with retries on this
         /// thread and returns the final step. A final failure throws STEP_FAILED (the step in
-        /// <see cref="HypervisorException.Details"/>); a governance denial throws its own status
+        /// <see cref="HypervisorException.FailedStep"/>); a governance denial throws its own status
         /// without calling the executor.
         /// </summary>
         public SagaStep Step(StepBeginRequest request, StepExecutor execute)

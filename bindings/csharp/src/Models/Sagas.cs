@@ -52,8 +52,12 @@ namespace AgentHypervisor
         public string Error { get; set; }
         public string CreatedAt { get; set; }
         public string CompletedAt { get; set; }
-        /// <summary>Present on <c>saga.define</c> results.</summary>
-        public object FanOutGroups { get; set; }
+        /// <summary>True when a killed agent's in-flight step left the saga needing compensation.</summary>
+        public bool CompensationRequired { get; set; }
+        /// <summary>The definition's name (<c>saga.define</c> results).</summary>
+        public string Name { get; set; }
+        /// <summary>The fan-out groups created from the definition (<c>saga.define</c> results).</summary>
+        public List<FanOutGroup> FanOutGroups { get; set; }
     }
 
     /// <summary>A resource a step declares (intent locks under serializable isolation).</summary>
@@ -82,7 +86,7 @@ namespace AgentHypervisor
     }
 
     /// <summary>A saga step (the Step object of API.md 4.5).</summary>
-    public sealed class SagaStep
+    public class SagaStep
     {
         public string StepId { get; set; }
         public string SagaId { get; set; }
@@ -102,6 +106,11 @@ namespace AgentHypervisor
         public string StartedAt { get; set; }
         public string CompletedAt { get; set; }
         public string Deadline { get; set; }
+        public string FailedAt { get; set; }
+        /// <summary>When a pending retry becomes due.</summary>
+        public string RetryDueAt { get; set; }
+        public List<StepResource> Resources { get; set; }
+        public string CheckpointGoal { get; set; }
     }
 
     /// <summary>A step of a saga definition (DSL).</summary>
@@ -191,12 +200,42 @@ namespace AgentHypervisor
         public int Attempt { get; set; }
         public long? RetryAfterMs { get; set; }
         public object Result { get; set; }
+        public string Error { get; set; }
+        /// <summary>The result came after the deadline and counted as a timeout.</summary>
+        public bool TimedOut { get; set; }
+        /// <summary>No attempts are left: the step is failed.</summary>
+        public bool FinalFailure { get; set; }
+    }
+
+    /// <summary>What an escalated saga led to: fault attribution and slashes.</summary>
+    public sealed class Escalation
+    {
+        public AttributionResult Attribution { get; set; }
+        public List<SlashResult> Slashes { get; set; }
+        public List<string> Errors { get; set; }
     }
 
     /// <summary>Result of <c>saga.compensate.begin</c>: committed steps to undo, in reverse order.</summary>
     public sealed class CompensationPlan
     {
+        public string SagaId { get; set; }
+        /// <summary>compensating, or completed / escalated when nothing was left to undo.</summary>
+        public string State { get; set; }
         public List<SagaStep> Steps { get; set; }
+        /// <summary>Committed steps without undo_api, now compensation_failed.</summary>
+        public List<string> Unavailable { get; set; }
+        /// <summary>Executing steps past their deadline, failed as timeouts.</summary>
+        public List<string> TimedOut { get; set; }
+        public Escalation Escalation { get; set; }
+    }
+
+    /// <summary>Result of <c>saga.compensate.end</c>: the step plus the saga's progress.</summary>
+    public sealed class CompensationEndResult : SagaStep
+    {
+        /// <summary>Compensations still to report.</summary>
+        public long Remaining { get; set; }
+        public string SagaState { get; set; }
+        public Escalation Escalation { get; set; }
     }
 
     /// <summary><c>saga.compensate.end</c></summary>
@@ -217,10 +256,13 @@ namespace AgentHypervisor
         public List<string> StepIds { get; set; }
     }
 
-    /// <summary><c>{group_id}</c></summary>
+    /// <summary>A fan-out group (<c>saga.fan_out.create</c>).</summary>
     public sealed class FanOutGroup
     {
         public string GroupId { get; set; }
+        public string SagaId { get; set; }
+        public string Policy { get; set; }
+        public List<string> StepIds { get; set; }
     }
 
     /// <summary><c>hv_saga_fan_out</c>: <c>{saga_id, group_id}</c>.</summary>
@@ -244,6 +286,9 @@ namespace AgentHypervisor
         public bool PolicySatisfied { get; set; }
         public int SuccessCount { get; set; }
         public int FailureCount { get; set; }
+        public int PendingCount { get; set; }
+        /// <summary>Every branch has finished.</summary>
+        public bool Settled { get; set; }
         public List<string> CompensationNeeded { get; set; }
     }
 
@@ -263,6 +308,20 @@ namespace AgentHypervisor
         public string GoalHash { get; set; }
     }
 
+    /// <summary>A saved checkpoint (result of <c>saga.checkpoint.invalidate</c>).</summary>
+    public sealed class Checkpoint
+    {
+        public string CheckpointId { get; set; }
+        public string SagaId { get; set; }
+        public string StepId { get; set; }
+        public string Goal { get; set; }
+        public string GoalHash { get; set; }
+        public object State { get; set; }
+        public string SavedAt { get; set; }
+        public bool IsValid { get; set; }
+        public string InvalidatedReason { get; set; }
+    }
+
     /// <summary><c>saga.checkpoint.invalidate</c></summary>
     public sealed class CheckpointInvalidateRequest : RequestBase
     {
@@ -274,6 +333,7 @@ namespace AgentHypervisor
     /// <summary>Result of <c>saga.replay_plan</c>: steps without a valid checkpoint, in order.</summary>
     public sealed class ReplayPlan
     {
+        public string SagaId { get; set; }
         public List<string> StepIds { get; set; }
     }
 }
