@@ -1,5 +1,6 @@
 // A governed multi-agent session from C#: trust provider, event subscription, ring checks, a
-// denial surfaced as an exception, and a saga step run by a native executor with compensation.
+// denial surfaced as an exception, saga steps run by native executors (one fails, the saga is
+// compensated), and an audited file whose inclusion proof is verified offline.
 //   make -C bindings/csharp example
 using System;
 using System.Collections.Generic;
@@ -13,7 +14,7 @@ public static class Quickstart
         using (var hv = new Hypervisor(new HypervisorConfig { Clock = "manual", StartTime = "2026-01-01T00:00:00Z" }))
         {
             // Events arrive on the thread that caused them, after the engine released its locks.
-            hv.Subscribe(new EventFilter { EventTypes = new List<string> { "session.joined", "saga.step_committed" } },
+            hv.Subscribe(new EventFilter { EventTypes = new List<string> { "session.joined", "saga.step_committed", "saga.completed" } },
                 ev => Console.WriteLine("  event " + ev.EventType + " " + (ev.AgentDid ?? "")));
 
             // A Nexus-style trust provider: the engine asks it on every join.
@@ -44,6 +45,7 @@ public static class Quickstart
             }
 
             RunSaga(hv, session.SessionId);
+            AuditTrail(hv, session.SessionId);
 
             var stats = hv.Observability.Stats();
             Console.WriteLine("stats: " + stats.Sessions + " session(s), " + stats.Participants + " participant(s), " + stats.Events + " event(s)");
@@ -53,34 +55,43 @@ public static class Quickstart
 
     private static void RunSaga(Hypervisor hv, string sessionId)
     {
+        var saga = hv.Sagas.Create(sessionId);
+        foreach (var id in new[] { "build", "deploy" })
+            hv.Sagas.AddStep(new AddStepRequest
+            {
+                SagaId = saga.SagaId, StepId = id, ActionId = id, AgentDid = "did:example:coder",
+                ExecuteApi = "/" + id, UndoApi = "/" + id + "/undo", TimeoutSeconds = 30,
+            });
+
+        // The executor runs on this thread; its return value becomes the step result,
+        // an exception becomes the step error (it never unwinds into native code).
+        var built = hv.Sagas.Step(saga.SagaId, "build", ctx =>
+            new JsonObject { { "artifact", "app-1.0.tar" }, { "ms_left", ctx.RemainingMs } });
+        Console.WriteLine("step build: " + built.State + " " + Json.Serialize(built.Result));
         try
         {
-            var saga = hv.Sagas.Create(sessionId);
-            var step = hv.Sagas.AddStep(new AddStepRequest
-            {
-                SagaId = saga.SagaId, ActionId = "deploy", AgentDid = "did:example:coder",
-                ExecuteApi = "/deploy", UndoApi = "/rollback", TimeoutSeconds = 30,
-            });
-            // The executor runs on this thread; its return value becomes the step result,
-            // an exception becomes the step error (never unwinding into native code).
-            var done = hv.Sagas.Step(saga.SagaId, step.StepId, ctx =>
-                new JsonObject { { "deployed", ctx.Step.ExecuteApi }, { "ms_left", ctx.RemainingMs } });
-            Console.WriteLine("step " + done.StepId + ": " + done.State + " " + Json.Serialize(done.Result));
-            var final = hv.Sagas.Compensate(saga.SagaId, ctx =>
-            {
-                Console.WriteLine("  undo " + ctx.Step.StepId + " via " + ctx.Step.UndoApi);
-                return null;
-            });
-            Console.WriteLine("saga " + final.SagaId + ": " + final.State);
+            hv.Sagas.Step(saga.SagaId, "deploy", ctx => { throw new InvalidOperationException("cluster unreachable"); });
         }
         catch (HypervisorException e)
         {
-            if (e.Code != "UNKNOWN_METHOD") throw;
-            Console.WriteLine("(sagas are not in this engine build yet)");
+            Console.WriteLine("step deploy: " + e.Code + ": " + e.FailedStep.Error);
         }
-        catch (EntryPointNotFoundException)
+        var final = hv.Sagas.Compensate(saga.SagaId, ctx =>
         {
-            Console.WriteLine("(saga executors are not in this engine build yet)");
-        }
+            Console.WriteLine("  undo " + ctx.Step.StepId + " via " + ctx.Step.UndoApi);
+            return null;
+        });
+        Console.WriteLine("saga: " + final.State);
+    }
+
+    private static void AuditTrail(Hypervisor hv, string sessionId)
+    {
+        hv.Vfs.Write(sessionId, "did:example:planner", "/plan.md", "1. build\n2. deploy");
+        hv.Vfs.Write(sessionId, "did:example:coder", "/plan.md", "1. build\n2. deploy\n3. rollback");
+        var root = hv.Audit.Root(sessionId);
+        var proof = hv.Audit.Proof(new ProofRequest { SessionId = sessionId, TurnId = 1 });
+        // Verification is offline: no engine handle is involved.
+        Console.WriteLine("audit: " + root.TreeSize + " deltas, root " + root.MerkleRoot.Substring(0, 16)
+            + "..., turn 1 included: " + AuditClient.VerifyInclusion(proof));
     }
 }

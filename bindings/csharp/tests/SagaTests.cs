@@ -25,7 +25,7 @@ namespace AgentHypervisor.Tests
             }
 
             /// <summary>A reversible step (undo_api) for alice: ring 2 is enough.</summary>
-            internal string AddStep(string id, int maxRetries = 0, double? timeoutSeconds = null, string agent = Support.Alice, bool reversible = true)
+            internal string AddStep(string id, int maxRetries = 0, int? timeoutSeconds = null, string agent = Support.Alice, bool reversible = true)
             {
                 return Hv.Sagas.AddStep(new AddStepRequest
                 {
@@ -298,5 +298,109 @@ namespace AgentHypervisor.Tests
                 Assert.False(ran, "work not run");
             }
         }
-    }
+    
+        [Test]
+        public static void DefineValidateAndReplayPlan()
+        {
+            using (var f = new Fixture())
+            {
+                var def = new SagaDefinition
+                {
+                    Name = "release",
+                    SessionId = f.SessionId,
+                    Steps = new List<SagaDefinitionStep>
+                    {
+                        new SagaDefinitionStep { Id = "build", ActionId = "build", Agent = Support.Alice, ExecuteApi = "/build", UndoApi = "/unbuild", Timeout = 60, CheckpointGoal = "artifact built" },
+                        new SagaDefinitionStep { Id = "test-a", ActionId = "test", Agent = Support.Alice, ExecuteApi = "/test/a", UndoApi = "/noop" },
+                        new SagaDefinitionStep { Id = "test-b", ActionId = "test", Agent = Support.Bob, ExecuteApi = "/test/b", UndoApi = "/noop", Retries = 1 },
+                    },
+                    FanOut = new List<FanOutDefinition> { new FanOutDefinition { Policy = FanOutPolicies.AllMustSucceed, Branches = new List<string> { "test-a", "test-b" } } },
+                };
+                Assert.Equal(0, f.Hv.Sagas.Validate(def).Errors.Count);
+                var bad = f.Hv.Sagas.Validate(new SagaDefinition { Name = "x", SessionId = f.SessionId, Steps = new List<SagaDefinitionStep>() });
+                Assert.True(bad.Errors.Count >= 1, "empty steps reported");
+                var saga = f.Hv.Sagas.Define(def);
+                Assert.Equal("release", saga.Name);
+                Assert.Equal(3, saga.Steps.Count);
+                Assert.Equal(60, saga.Steps[0].TimeoutSeconds);
+                Assert.Equal(1, saga.FanOutGroups.Count);
+                Assert.Equal(2, saga.FanOutGroups[0].StepIds.Count);
+                Assert.Equal(3, f.Hv.Sagas.ReplayPlan(saga.SagaId).StepIds.Count);
+                Native(() => f.Hv.Sagas.Step(saga.SagaId, "build", ctx => "ok"));
+                var plan = f.Hv.Sagas.ReplayPlan(saga.SagaId);
+                Assert.False(plan.StepIds.Contains("build"), "checkpointed on commit");
+                var cp = f.Hv.Sagas.InvalidateCheckpoint(new CheckpointInvalidateRequest { SagaId = saga.SagaId, StepId = "build", Reason = "stale" });
+                Assert.False(cp.IsValid, "invalidated");
+                Assert.True(f.Hv.Sagas.ReplayPlan(saga.SagaId).StepIds.Contains("build"), "replay again");
+                var saved = f.Hv.Sagas.SaveCheckpoint(new CheckpointSaveRequest { SagaId = saga.SagaId, StepId = "build", Goal = "artifact built", State = new JsonObject { { "sha", "abc" } } });
+                Assert.NotNull(saved.GoalHash, "goal hash");
+                Assert.Equal(1, f.Hv.Sagas.List(f.SessionId).Sagas.Count(s => s.SagaId == saga.SagaId));
+            }
+        }
+
+        [Test]
+        public static void HandDrivenStepsCompensationAndFanOut()
+        {
+            using (var f = new Fixture())
+            {
+                string a = f.AddStep("a"), b = f.AddStep("b"), c = f.AddStep("c");
+                var begun = f.Hv.Sagas.BeginStep(new StepBeginRequest { SagaId = f.SagaId, StepId = a });
+                Assert.Equal(1, begun.Attempt);
+                Assert.Equal(300000L, begun.TimeoutMs);
+                Assert.Fails(HvStatus.InvalidState, "INVALID_STEP_STATE", () => f.Hv.Sagas.BeginStep(new StepBeginRequest { SagaId = f.SagaId, StepId = a }));
+                var ended = f.Hv.Sagas.EndStep(new StepEndRequest { SagaId = f.SagaId, StepId = a, Ok = true, Result = new RawJson("{\"n\":1}") });
+                Assert.Equal(StepStates.Committed, ended.State);
+                Assert.Equal((object)1L, ((JsonObject)ended.Result)["n"]);
+
+                var group = f.Hv.Sagas.CreateFanOut(new FanOutCreateRequest { SagaId = f.SagaId, Policy = FanOutPolicies.AnyMustSucceed, StepIds = new List<string> { b, c } });
+                Assert.Equal(f.SagaId, group.SagaId);
+                foreach (var id in new[] { b, c })
+                {
+                    f.Hv.Sagas.BeginStep(new StepBeginRequest { SagaId = f.SagaId, StepId = id });
+                    f.Hv.Sagas.EndStep(new StepEndRequest { SagaId = f.SagaId, StepId = id, Ok = id == b, Error = id == b ? null : "nope" });
+                }
+                var resolved = f.Hv.Sagas.ResolveFanOut(group.GroupId);
+                Assert.True(resolved.PolicySatisfied, "any succeeded");
+                Assert.True(resolved.Settled, "settled");
+                Assert.Equal(1, resolved.FailureCount);
+
+                var plan = f.Hv.Sagas.BeginCompensation(f.SagaId);
+                Assert.Equal(SagaStates.Compensating, plan.State);
+                Assert.Equal(2, plan.Steps.Count);
+                Assert.Equal(b, plan.Steps[0].StepId);
+                CompensationEndResult last = null;
+                foreach (var s in plan.Steps)
+                    last = f.Hv.Sagas.EndCompensation(new CompensateEndRequest { SagaId = f.SagaId, StepId = s.StepId, Ok = true });
+                Assert.Equal(0L, last.Remaining);
+                Assert.Equal(StepStates.Compensated, last.State);
+                Assert.Equal(SagaStates.Completed, last.SagaState);
+            }
+        }
+
+        [Test]
+        public static void CompleteAndAttribute()
+        {
+            using (var f = new Fixture())
+            {
+                string a = f.AddStep("a");
+                Native(() => f.Hv.Sagas.Step(f.SagaId, a, ctx => null));
+                var done = f.Hv.Sagas.Complete(f.SagaId);
+                Assert.Equal(SagaStates.Completed, done.State);
+                var attr = f.Hv.Liability.Attribute(new AttributeRequest
+                {
+                    SessionId = f.SessionId,
+                    AgentActions = new Dictionary<string, List<AgentAction>>
+                    {
+                        { Support.Alice, new List<AgentAction> { new AgentAction { ActionId = "x", StepId = "s1", Success = false } } },
+                        { Support.Bob, new List<AgentAction> { new AgentAction { ActionId = "y", StepId = "s0", Success = true } } },
+                    },
+                    FailureStepId = "s1",
+                    FailureAgentDid = Support.Alice,
+                });
+                Assert.Equal(Support.Alice, attr.RootCauseAgent);
+                Assert.Equal(2, attr.Attributions.Count);
+                Assert.Near(1.0, attr.Attributions.Sum(x => x.LiabilityScore), 1e-9, "scores sum to 1");
+            }
+        }
+}
 }

@@ -77,7 +77,7 @@ namespace AgentHypervisor
         public string ExecuteApi { get; set; }
         public string UndoApi { get; set; }
         /// <summary>Default 300.</summary>
-        public double? TimeoutSeconds { get; set; }
+        public int? TimeoutSeconds { get; set; }
         /// <summary>Default 0: a step gets 1 + max_retries attempts.</summary>
         public int? MaxRetries { get; set; }
         public List<StepResource> Resources { get; set; }
@@ -94,7 +94,7 @@ namespace AgentHypervisor
         public string AgentDid { get; set; }
         public string ExecuteApi { get; set; }
         public string UndoApi { get; set; }
-        public double TimeoutSeconds { get; set; }
+        public int TimeoutSeconds { get; set; }
         public int MaxRetries { get; set; }
         /// <summary>See <see cref="StepStates"/>.</summary>
         public string State { get; set; }
@@ -121,7 +121,7 @@ namespace AgentHypervisor
         public string Agent { get; set; }
         public string ExecuteApi { get; set; }
         public string UndoApi { get; set; }
-        public double? Timeout { get; set; }
+        public int? Timeout { get; set; }
         public int? Retries { get; set; }
         public string CheckpointGoal { get; set; }
     }
