@@ -56,6 +56,38 @@ static int32_t trust(const char *agent, const char *ctx, void *ud, double *out_s
   return 1;
 }
 
+/* Saga executor: the shipping step's carrier API is down, every other step succeeds.
+ * `ud` counts attempts. Runs with no engine lock held (it could call hv_call itself). */
+static int32_t execute_step(HvStepContext *ctx, const char *step_json, void *ud) {
+  char id[64], attempt[16];
+  (*(int *)ud)++;
+  field(step_json, "step_id", id, sizeof id);
+  field(step_json, "attempts", attempt, sizeof attempt);
+  if (strcmp(id, "\"ship\"") == 0) {
+    hv_step_set_error(ctx, "carrier API unavailable");
+    printf("    execute %-9s attempt %s -> fails (%lld ms were left)\n", id, attempt,
+           (long long)hv_step_remaining_ms(ctx));
+    return 1;
+  }
+  hv_step_set_result(ctx, "{\"ok\":true}");
+  printf("    execute %-9s attempt %s -> ok\n", id, attempt);
+  return 0;
+}
+
+/* Undo callback: the payment provider refuses the refund, every other undo succeeds. */
+static int32_t undo_step(HvStepContext *ctx, const char *step_json, void *ud) {
+  char id[64];
+  (void)ud;
+  field(step_json, "step_id", id, sizeof id);
+  if (strcmp(id, "\"charge\"") == 0) {
+    hv_step_set_error(ctx, "refund rejected by the payment provider");
+    printf("    undo    %-9s -> FAILED\n", id);
+    return 1;
+  }
+  printf("    undo    %-9s -> ok\n", id);
+  return 0;
+}
+
 int main(void) {
   char a[256], b[256], c[1024];
   HvHypervisor *hv = NULL;
@@ -233,7 +265,68 @@ int main(void) {
     hv_string_free(out);
   }
 
-  /* 7. Terminate and show what the engine recorded. */
+  /* 7. A governed saga: step 3 fails twice, then for good (max_retries 2); the committed steps
+   *    are compensated in reverse order; one undo fails, so the saga escalates: fault
+   *    attribution, and the agent whose undo failed is slashed (omega of its action). */
+  hv_string_free(call(hv, "session.create",
+                      "{\"creator_did\":\"did:demo:ivan\",\"session_id\":\"orders\"}", HV_OK));
+  const char *crew[3] = {"did:demo:ivan", "did:demo:judy", "did:demo:ken"};
+  for (int i = 0; i < 3; i++) {
+    char req[256];
+    snprintf(req, sizeof req, "{\"session_id\":\"orders\",\"agent_did\":\"%s\",\"sigma_raw\":0.8}",
+             crew[i]);
+    hv_string_free(call(hv, "session.join", req, HV_OK));
+  }
+  hv_string_free(call(hv, "session.activate", "{\"session_id\":\"orders\"}", HV_OK));
+  hv_string_free(call(hv, "saga.create", "{\"session_id\":\"orders\",\"saga_id\":\"order-7\"}", HV_OK));
+  const char *steps[3][3] = {
+      {"reserve", "did:demo:ivan", "\"undo_api\":\"/stock/release\""},
+      {"charge", "did:demo:judy", "\"undo_api\":\"/pay/refund\""},
+      {"ship", "did:demo:ken", "\"undo_api\":\"/ship/cancel\",\"max_retries\":2"},
+  };
+  for (int i = 0; i < 3; i++) {
+    char req[512];
+    snprintf(req, sizeof req,
+             "{\"saga_id\":\"order-7\",\"step_id\":\"%s\",\"action_id\":\"%s\",\"agent_did\":\"%s\","
+             "\"execute_api\":\"/%s\",%s}",
+             steps[i][0], steps[i][0], steps[i][1], steps[i][0], steps[i][2]);
+    hv_string_free(call(hv, "saga.add_step", req, HV_OK));
+  }
+  printf("\nsaga order-7: reserve (ivan) -> charge (judy) -> ship (ken, max_retries 2)\n");
+  for (int i = 0; i < 3; i++) {
+    char req[128];
+    int attempts = 0;
+    snprintf(req, sizeof req, "{\"saga_id\":\"order-7\",\"step_id\":\"%s\"}", steps[i][0]);
+    HvStatus st = hv_saga_step(hv, req, execute_step, &attempts, &out);
+    if (st == HV_OK) {
+      printf("  %-8s committed (%d attempt)\n", steps[i][0], attempts);
+    } else {
+      printf("  %-8s status %d (HV_STEP_FAILED) after %d attempts: %s\n", steps[i][0], (int)st,
+             attempts, field(out, "message", c, sizeof c));
+    }
+    hv_string_free(out);
+  }
+  printf("compensation, newest first:\n");
+  if (hv_saga_compensate(hv, "{\"saga_id\":\"order-7\"}", undo_step, NULL, &out) != HV_OK) {
+    fprintf(stderr, "hv_saga_compensate failed: %s\n", out ? out : "");
+    hv_string_free(out);
+    return 1;
+  }
+  printf("  saga state %s; fault attribution root cause %s\n", field(out, "state", a, sizeof a),
+         field(out, "root_cause_agent", b, sizeof b));
+  printf("  slashed %s (its undo failed, omega 0.2): sigma %s -> %s\n",
+         field(out, "vouchee_did", a, sizeof a), field(out, "vouchee_sigma_before", b, sizeof b),
+         field(out, "vouchee_sigma_after", c, sizeof c));
+  hv_string_free(out);
+  out = call(hv, "liability.ledger", "{\"agent_did\":\"did:demo:judy\"}", HV_OK);
+  printf("  judy's ledger profile: %s\n", field(out, "profile", c, sizeof c));
+  hv_string_free(out);
+  out = call(hv, "session.terminate", "{\"session_id\":\"orders\"}", HV_OK);
+  printf("  session orders terminated: root %s over %s audited step commits\n",
+         field(out, "merkle_root", a, sizeof a), field(out, "tree_size", b, sizeof b));
+  hv_string_free(out);
+
+  /* 8. Terminate and show what the engine recorded. */
   out = call(hv, "session.terminate", "{\"session_id\":\"demo\"}", HV_OK);
   printf("\nsession terminated: state %s, merkle root %s over %s deltas\n",
          field(out, "state", a, sizeof a), field(out, "merkle_root", b, sizeof b),

@@ -341,9 +341,12 @@ impl Session {
         if !self.config.enable_audit {
             return Ok(None);
         }
+        // Delta ids are `delta:<turn_id>`: unique within the session (the only scope a delta is
+        // addressed in) and deterministic, so an audit chain is reproducible from its inputs.
+        let delta_id = format!("{}:{}", IdKind::Delta.prefix(), self.audit.tree_size() + 1);
         let d = self
             .audit
-            .append(&self.id, agent, changes, ctx.now, mint(IdKind::Delta))?
+            .append(&self.id, agent, changes, ctx.now, delta_id)?
             .clone();
         ctx.out.push(
             EventType::AuditDeltaCaptured,

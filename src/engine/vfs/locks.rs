@@ -2,35 +2,11 @@
 //! declared resources (normalised VFS paths) for as long as it executes. Locks of an agent are
 //! also released when it leaves or is killed (`release_agent_state`) and all locks when the
 //! session terminates (`teardown`).
-// Called by the saga wiring (saga.step.begin / end); until that lands on this branch the seam
-// is only exercised by its unit tests.
-#![allow(dead_code)]
 
 use super::super::state::Session;
-use crate::error::{Code, Error, Result};
+use crate::error::Result;
 use crate::ids::{mint, IdKind};
-use crate::session::locks::{LockId, LockInfo, LockIntent};
-use crate::session::vfs::normalize_path;
-
-/// Normalises lock requests (e.g. a step's declared resources) into the session namespace;
-/// an invalid path is `INVALID_PATH` naming `<field>[i].path`.
-pub(crate) fn lock_requests<'a>(
-    items: impl IntoIterator<Item = (&'a str, LockIntent)>,
-    field: &str,
-) -> Result<Vec<(String, LockIntent)>> {
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, (path, intent))| match normalize_path(path) {
-            Ok(p) => Ok((p, intent)),
-            Err(e) => Err(Error::field(
-                Code::INVALID_PATH,
-                format!("{field}[{i}].path"),
-                e.message().trim_start_matches("path: "),
-            )),
-        })
-        .collect()
-}
+use crate::session::locks::{LockId, LockIntent};
 
 impl Session {
     /// The holder tag of a saga step's locks (ids cannot contain `/`, so this is unambiguous).
@@ -44,7 +20,7 @@ impl Session {
 
     /// Takes every intent lock a saga step declares, or none (`LOCK_CONTENTION`, `DEADLOCK`
     /// with the cycle in `details.cycle`, `CAPACITY_EXCEEDED`). `resources` are normalised
-    /// paths (see [`lock_requests`]). Lock ids are minted `lock:`.
+    /// paths (normalised by `saga.add_step`). Lock ids are minted `lock:`.
     pub(crate) fn acquire_step_locks(
         &mut self,
         agent: &str,
@@ -64,17 +40,13 @@ impl Session {
         self.locks
             .release_tag(&Self::step_lock_tag(saga_id, step_id))
     }
-
-    /// Releases one lock by id (`LOCK_NOT_FOUND` if unknown).
-    pub(crate) fn release_lock(&mut self, lock_id: &str) -> Result<LockInfo> {
-        self.locks.release(lock_id)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Limits;
+    use crate::error::Code;
     use crate::model::{SessionConfig, Timestamp};
 
     fn session() -> Session {
@@ -85,34 +57,6 @@ mod tests {
             Timestamp(0),
             &Limits::default(),
         )
-    }
-
-    #[test]
-    fn requests_are_normalised_and_bad_paths_name_their_index() {
-        let r = lock_requests(
-            [("a//b/", LockIntent::Read), ("./c", LockIntent::Write)],
-            "resources",
-        )
-        .unwrap();
-        assert_eq!(
-            r,
-            [
-                ("/a/b".to_owned(), LockIntent::Read),
-                ("/c".to_owned(), LockIntent::Write)
-            ]
-        );
-        let e = lock_requests(
-            [("ok", LockIntent::Read), ("../x", LockIntent::Exclusive)],
-            "resources",
-        )
-        .unwrap_err();
-        assert_eq!(e.code(), Code::INVALID_PATH);
-        assert_eq!(e.details().unwrap()["field"], "resources[1].path");
-        assert!(
-            e.message().starts_with("resources[1].path: "),
-            "{}",
-            e.message()
-        );
     }
 
     #[test]
@@ -155,13 +99,7 @@ mod tests {
         // saga:1/s1.
         assert_eq!(s.release_step_locks("saga:2", "s1"), 1);
         assert_eq!(s.locks.len(), 2);
-        let id = ids[0].clone();
-        assert_eq!(s.release_lock(&id).unwrap().resource, "/x");
-        assert_eq!(
-            s.release_lock(&id).unwrap_err().code(),
-            Code::LOCK_NOT_FOUND
-        );
-        assert_eq!(s.release_step_locks("saga:1", "s1"), 1);
+        assert_eq!(s.release_step_locks("saga:1", "s1"), 2);
         assert!(s.locks.is_empty());
     }
 }
