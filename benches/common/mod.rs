@@ -542,7 +542,7 @@ fn change(path: &str, hash: &str) -> Vec<Change> {
 }
 
 /// Native `audit.capture` of one change.
-fn native_capture(hv: &Hypervisor, session: &str, agent: &str, path: &str, hash: &str) {
+pub fn native_capture(hv: &Hypervisor, session: &str, agent: &str, path: &str, hash: &str) {
     let d = hv.audit_capture_changes(CaptureRequest {
         session_id: session.to_owned(),
         agent_did: agent.to_owned(),
@@ -553,7 +553,7 @@ fn native_capture(hv: &Hypervisor, session: &str, agent: &str, path: &str, hash:
 }
 
 /// `audit.capture` of one change through `hv_call`.
-fn abi_capture(abi: &mut Abi, session: &str, agent: &str, path: &str, hash: &str) {
+pub fn abi_capture(abi: &mut Abi, session: &str, agent: &str, path: &str, hash: &str) {
     abi.call(
         "audit.capture\0",
         format_args!(
@@ -679,7 +679,7 @@ impl Workload for AuditQuery {
 /// Native: a saga `saga_id` with one step `step_id` for `agent` (reversible: undo_api given,
 /// so the required ring is 2 and a σ 0.8 agent may run it), then the step run through
 /// `run_step` with an executor that does nothing.
-fn native_saga_add(hv: &Hypervisor, saga: &str, step: &str, agent: &str) {
+pub fn native_saga_add(hv: &Hypervisor, saga: &str, step: &str, agent: &str) {
     hv.add_saga_step(AddStepRequest {
         saga_id: saga.to_owned(),
         action_id: "action".into(),
@@ -696,7 +696,7 @@ fn native_saga_add(hv: &Hypervisor, saga: &str, step: &str, agent: &str) {
     .expect("saga.add_step");
 }
 
-fn native_saga_create(hv: &Hypervisor, session: &str, saga: &str) {
+pub fn native_saga_create(hv: &Hypervisor, session: &str, saga: &str) {
     hv.create_saga(SagaCreateRequest {
         session_id: session.to_owned(),
         saga_id: Some(saga.to_owned()),
@@ -706,7 +706,7 @@ fn native_saga_create(hv: &Hypervisor, session: &str, saga: &str) {
     .expect("saga.create");
 }
 
-fn native_step(hv: &Hypervisor, saga: &str, step: &str) {
+pub fn native_step(hv: &Hypervisor, saga: &str, step: &str) {
     let r = hv.run_step(
         &StepBeginRequest {
             saga_id: saga.to_owned(),
@@ -720,14 +720,14 @@ fn native_step(hv: &Hypervisor, saga: &str, step: &str) {
     std::hint::black_box(r.expect("hv_saga_step"));
 }
 
-fn abi_saga_create(abi: &mut Abi, session: &str, saga: &str) {
+pub fn abi_saga_create(abi: &mut Abi, session: &str, saga: &str) {
     abi.call(
         "saga.create\0",
         format_args!(r#"{{"session_id":"{session}","saga_id":"{saga}"}}"#),
     );
 }
 
-fn abi_saga_add(abi: &mut Abi, saga: &str, step: &str, agent: &str) {
+pub fn abi_saga_add(abi: &mut Abi, saga: &str, step: &str, agent: &str) {
     abi.call(
         "saga.add_step\0",
         format_args!(
@@ -736,7 +736,7 @@ fn abi_saga_add(abi: &mut Abi, saga: &str, step: &str, agent: &str) {
     );
 }
 
-fn abi_step(abi: &mut Abi, saga: &str, step: &str) {
+pub fn abi_step(abi: &mut Abi, saga: &str, step: &str) {
     abi.saga_step(format_args!(r#"{{"saga_id":"{saga}","step_id":"{step}"}}"#));
 }
 
