@@ -129,13 +129,22 @@ fn main() {
     let mut cols: Vec<Vec<Vec<f64>>> = Vec::new();
     for path in [Path::Native, Path::Abi] {
         let mut samples = vec![Vec::with_capacity(runs); STAGES.len()];
-        let mut hv = native_engine();
-        let mut c = Abi::new();
+        // One engine per path, event log full first (as in the table); rotated below
+        // limits.max_sessions.
+        let fresh = || {
+            let hv = native_engine();
+            let mut c = Abi::new();
+            match path {
+                Path::Native => fill_native(&hv),
+                Path::Abi => fill_abi(&mut c),
+            }
+            (hv, c)
+        };
+        let (mut hv, mut c) = fresh();
         let mut t = [0.0; 10];
         for i in 0..(runs + runs / 10) {
             if i % 50_000 == 49_999 {
-                hv = native_engine(); // stay below limits.max_sessions
-                c = Abi::new();
+                (hv, c) = fresh();
             }
             let n = next_id();
             match path {

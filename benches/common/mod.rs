@@ -485,16 +485,14 @@ impl Workload for SigmaEff {
 /// runs stay below `limits.max_sessions` (see [`Pipeline`]).
 struct Lifecycle {
     path: Path,
-    native: Option<Hypervisor>,
-    abi: Option<Abi>,
+    engine: Engine,
 }
 
 impl Lifecycle {
     fn new(path: Path) -> Self {
         Lifecycle {
             path,
-            native: (path == Path::Native).then(native_engine),
-            abi: (path == Path::Abi).then(Abi::new),
+            engine: Engine::new(path),
         }
     }
 }
@@ -502,14 +500,12 @@ impl Lifecycle {
 impl Workload for Lifecycle {
     fn op(&mut self) {
         let n = next_id();
-        match self.path {
-            Path::Native => {
-                let hv = self.native.as_ref().expect("native engine");
+        match &mut self.engine {
+            Engine::Native(hv) => {
                 let sid = native_lifecycle_start(hv, n);
                 hv.terminate_session(&sid, None).expect("terminate");
             }
-            Path::Abi => {
-                let abi = self.abi.as_mut().expect("abi engine");
+            Engine::Abi(abi) => {
                 abi_lifecycle_start(abi, n);
                 abi.export(
                     ffi::hv_terminate,
@@ -521,7 +517,7 @@ impl Workload for Lifecycle {
     }
 
     fn rotate(&mut self) {
-        *self = Lifecycle::new(self.path);
+        self.engine = Engine::new(self.path);
     }
 
     fn rotate_every(&self) -> u64 {
@@ -569,10 +565,23 @@ enum Engine {
 }
 
 impl Engine {
+    /// A fresh engine whose bounded event log is already full (see [`Engine::fill_event_log`]).
     fn new(path: Path) -> Engine {
-        match path {
+        let mut e = match path {
             Path::Native => Engine::Native(Box::new(native_engine())),
             Path::Abi => Engine::Abi(Abi::new()),
+        };
+        e.fill_event_log();
+        e
+    }
+
+    /// Runs full pipelines (untimed) until the event log holds `limits.max_events` events: a
+    /// long-running engine lives with a full log, where every new event evicts the oldest,
+    /// and that eviction is part of what each call costs.
+    fn fill_event_log(&mut self) {
+        match self {
+            Engine::Native(hv) => fill_native(hv),
+            Engine::Abi(abi) => fill_abi(abi),
         }
     }
 
@@ -860,6 +869,45 @@ impl Pipeline {
 
 const PIPE_FILES: [(&str, &str); 3] = [("/f0", "h0"), ("/f1", "h1"), ("/f2", "h2")];
 
+/// Events one full pipeline emits (measured by `benches/memory.rs`).
+pub const EVENTS_PER_PIPELINE: usize = 14;
+
+/// Full pipelines (untimed) until the native engine's event log is full.
+pub fn fill_native(hv: &Hypervisor) {
+    for _ in 0..fill_runs() {
+        let n = next_id();
+        native_pipeline(hv, n, &format!("bench-{n}"), &format!("saga-{n}"));
+    }
+}
+
+/// Full pipelines (untimed) until the C-ABI engine's event log is full.
+pub fn fill_abi(abi: &mut Abi) {
+    for _ in 0..fill_runs() {
+        let n = next_id();
+        abi_pipeline(abi, n, &format!("bench-{n}"), &format!("saga-{n}"));
+    }
+}
+
+fn fill_runs() -> usize {
+    agent_hypervisor::Config::default().limits.max_events / EVENTS_PER_PIPELINE + 500
+}
+
+/// One full pipeline through the C ABI: session `sid` (= `bench-<n>`), saga `saga`.
+pub fn abi_pipeline(abi: &mut Abi, n: u64, sid: &str, saga: &str) {
+    abi_lifecycle_start(abi, n);
+    for (path, hash) in PIPE_FILES {
+        abi_capture(abi, sid, "did:mesh:a", path, hash);
+    }
+    abi_saga_create(abi, sid, saga);
+    abi_saga_add(abi, saga, "step-1", "did:mesh:a");
+    abi_step(abi, saga, "step-1");
+    abi.export(
+        ffi::hv_terminate,
+        "hv_terminate",
+        format_args!(r#"{{"session_id":"{sid}"}}"#),
+    );
+}
+
 /// One full pipeline on the native API: session `sid` (= `bench-<n>`), saga `saga`.
 pub fn native_pipeline(hv: &Hypervisor, n: u64, sid: &str, saga: &str) {
     native_lifecycle_start(hv, n);
@@ -884,20 +932,7 @@ impl Workload for Pipeline {
         let (sid, saga) = (self.sid.as_str(), self.saga.as_str());
         match &mut self.engine {
             Engine::Native(hv) => native_pipeline(hv, n, sid, saga),
-            Engine::Abi(abi) => {
-                abi_lifecycle_start(abi, n);
-                for (path, hash) in PIPE_FILES {
-                    abi_capture(abi, sid, "did:mesh:a", path, hash);
-                }
-                abi_saga_create(abi, sid, saga);
-                abi_saga_add(abi, saga, "step-1", "did:mesh:a");
-                abi_step(abi, saga, "step-1");
-                abi.export(
-                    ffi::hv_terminate,
-                    "hv_terminate",
-                    format_args!(r#"{{"session_id":"{sid}"}}"#),
-                );
-            }
+            Engine::Abi(abi) => abi_pipeline(abi, n, sid, saga),
         }
     }
 
