@@ -706,6 +706,8 @@ impl Session {
     pub(crate) fn release_agent_state(&mut self, agent: &str, ctx: &mut super::Ctx<'_>) {
         self.locks.release_agent(agent);
         if let Some(e) = self.elevations.revoke_agent(agent) {
+            ctx.hv
+                .unregister_owner(super::Owned::Elevation, &e.elevation_id);
             ctx.out.push(
                 EventType::RingDemoted,
                 ctx.now,

@@ -212,6 +212,8 @@ impl Session {
             }
         }
         for e in self.elevations.expire_due(now) {
+            ctx.hv
+                .unregister_owner(super::Owned::Elevation, &e.elevation_id);
             ctx.out.push(
                 EventType::RingElevationExpired,
                 now,
