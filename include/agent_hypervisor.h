@@ -49,6 +49,11 @@ typedef enum {
 // concurrently. Created by [`hv_create`], released by [`hv_destroy`].
 typedef struct HvHypervisor HvHypervisor;
 
+// Opaque per-callback context of a step executor: valid only during the callback it was
+// passed to, on that callback's thread. Holds the attempt's deadline and the result / error
+// slots written by `hv_step_set_result` / `hv_step_set_error`.
+typedef struct HvStepContext HvStepContext;
+
 // Trust scoring provider (Nexus-style), asked on every `session.join`. Return 0 and write
 // `*out_sigma` in [0,1] to answer; non-zero (or a value outside [0,1]) means "unknown".
 // When the join request also gives `sigma_raw`, the lower of the two wins. `context_json`
@@ -63,6 +68,13 @@ typedef int32_t (*HvTrustFn)(const char *agent_did,
 // call. Runs on the thread that caused the event, after the engine released its locks; it
 // must not block for long and may call back into the handle.
 typedef void (*HvEventFn)(const char *event_json, void *user_data);
+
+// A step executor (or undo callback). `step_json` is the Step object of API.md §4.5,
+// borrowed for the call. Return 0 for success (optionally after `hv_step_set_result`) and
+// non-zero for failure (optionally after `hv_step_set_error`). Runs with no engine lock held,
+// so it may call back into the handle; fan-out executors run on engine worker threads and
+// must be thread-safe.
+typedef int32_t (*HvStepFn)(HvStepContext *ctx, const char *step_json, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -152,6 +164,99 @@ HvStatus hv_subscribe(HvHypervisor *hv,
 // # Safety
 // `hv` is a live handle.
 HvStatus hv_unsubscribe(HvHypervisor *hv, uint64_t subscription);
+
+// Runs a saga step with a host executor: `saga.step.begin` → `execute` → `saga.step.end`,
+// retrying while attempts remain (a system clock sleeps `attempt × retry_base_delay_ms`
+// between attempts; a manual clock retries at once). `request_json` is `{saga_id, step_id,
+// has_consensus?, has_sre_witness?}`. On `HV_OK` `*out_json` is the committed Step. A final
+// failure is `HV_STEP_FAILED` with the Step in `details.step`; a governance denial returns
+// its own status (`HV_DENIED`, `HV_RATE_LIMITED`, `HV_CONFLICT`, ...) without calling
+// `execute`. `execute` runs on the calling thread with no engine lock held.
+//
+// # Safety
+// `hv` is a live handle; `request_json` NULL or NUL-terminated; `execute` a valid function;
+// `out_json` NULL or a valid pointer.
+HvStatus hv_saga_step(HvHypervisor *hv,
+                      const char *request_json,
+                      HvStepFn execute,
+                      void *user_data,
+                      char **out_json);
+
+// Compensates a saga with a host undo callback: `saga.compensate.begin` (or resumes a saga
+// already compensating), then `undo` for each committed step in reverse order, each outcome
+// reported with `saga.compensate.end`. A failing undo (non-zero) marks the step
+// compensation_failed; the saga always resolves: completed, or escalated (fault attribution,
+// slashes). `request_json` is `{saga_id}`. On `HV_OK` `*out_json` is the final Saga plus
+// `escalation` when it escalated. `undo` runs on the calling thread with no engine lock held;
+// `hv_step_remaining_ms` counts down the step's timeout from the undo's start (advisory).
+//
+// # Safety
+// As for `hv_saga_step`.
+HvStatus hv_saga_compensate(HvHypervisor *hv,
+                            const char *request_json,
+                            HvStepFn undo,
+                            void *user_data,
+                            char **out_json);
+
+// Runs every branch of a fan-out group as a governed step (as `hv_saga_step`), concurrently
+// on engine worker threads (at most 16 at once), then evaluates the group's policy.
+// `request_json` is `{saga_id, group_id, has_consensus?, has_sre_witness?}`. Returns `HV_OK`
+// whether or not the policy held: `{group_id, policy, policy_satisfied, success_count,
+// failure_count, pending_count, settled, compensation_needed, branches:[{step_id, state,
+// error?}]}`. `execute` must be thread-safe.
+//
+// # Safety
+// As for `hv_saga_step`; additionally `execute` and `user_data` must be usable from any
+// thread concurrently.
+HvStatus hv_saga_fan_out(HvHypervisor *hv,
+                         const char *request_json,
+                         HvStepFn execute,
+                         void *user_data,
+                         char **out_json);
+
+// Sets the result of the running attempt (copied; the last call wins). `result_json` must be
+// valid JSON of at most `limits.max_request_bytes`: anything else (invalid JSON or UTF-8, too
+// large) makes the attempt fail with an error naming the problem, even if the executor
+// returns 0. NULL clears a result set earlier. A NULL `ctx` is a no-op.
+//
+// # Safety
+// `ctx` is NULL or the context passed to the running callback, used on its thread;
+// `result_json` NULL or NUL-terminated.
+void hv_step_set_result(HvStepContext *ctx, const char *result_json);
+
+// Sets the failure message of the running attempt (copied; invalid UTF-8 is replaced,
+// messages over 4096 bytes are truncated; the last call wins). NULL clears it. A NULL `ctx`
+// is a no-op.
+//
+// # Safety
+// `ctx` is NULL or the context passed to the running callback, used on its thread;
+// `message` NULL or NUL-terminated.
+void hv_step_set_error(HvStepContext *ctx, const char *message);
+
+// Milliseconds left before the running attempt's deadline, read from the engine clock
+// (manual or system); ≤ 0 once past it. A NULL `ctx` returns 0.
+//
+// # Safety
+// `ctx` is NULL or the context passed to the running callback.
+int64_t hv_step_remaining_ms(const HvStepContext *ctx);
+
+// Verifies an inclusion proof offline: `proof_json` is the object `audit.proof` returns
+// (`{leaf_index, tree_size, leaf_hash, audit_path, root}`), optionally with the `delta` it is
+// for (then `leaf_hash` may be omitted). `*out_json` receives `{"valid":bool}`. No handle
+// needed. Malformed input is `HV_INVALID_ARGUMENT` naming the field.
+//
+// # Safety
+// `proof_json` is a NUL-terminated string; `out_json` is NULL or a valid pointer.
+HvStatus hv_verify_inclusion(const char *proof_json, char **out_json);
+
+// Verifies a consistency proof offline: `proof_json` is the object `audit.consistency`
+// returns (`{first_size, second_size, first_root, second_root, proof}`). `*out_json`
+// receives `{"valid":bool}`. No handle needed. Malformed input is `HV_INVALID_ARGUMENT`
+// naming the field.
+//
+// # Safety
+// `proof_json` is a NUL-terminated string; `out_json` is NULL or a valid pointer.
+HvStatus hv_verify_consistency(const char *proof_json, char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

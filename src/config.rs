@@ -87,6 +87,12 @@ pub const STEP_MAX_RETRIES: u32 = 100;
 pub const STEP_MAX_RESOURCES: usize = 256;
 /// Maximum length of a checkpoint goal, bytes.
 pub const CHECKPOINT_GOAL_MAX_BYTES: usize = 4096;
+/// Fan-out groups one saga may hold (refused beyond: `CAPACITY_EXCEEDED`).
+pub const FAN_OUT_MAX_GROUPS_PER_SAGA: usize = 64;
+/// Worker threads `hv_saga_fan_out` runs at once; further branches wait for a free worker.
+pub const FAN_OUT_MAX_CONCURRENCY: usize = 16;
+/// Longest step / compensation error message kept, bytes (longer ones are truncated).
+pub const STEP_ERROR_MAX_BYTES: usize = 4096;
 
 // ---------------------------------------------------------------- audit (§4.7)
 /// Longest `changes[i].path` accepted by `audit.capture`, bytes.

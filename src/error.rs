@@ -163,6 +163,8 @@ codes! {
     AGENT_INACTIVE => InvalidState,
     /// The operation needs audit enabled or at least one delta.
     AUDIT_EMPTY => InvalidState,
+    /// The session was created with `enable_audit: false` (`audit.capture`, `audit.commitment`).
+    AUDIT_DISABLED => InvalidState,
     // ---- DENIED
     /// The liability ledger recommends denying admission.
     ADMISSION_DENIED => Denied,

@@ -392,3 +392,132 @@ fn subscriber_reenters_and_traces_propagate() {
         .to_owned();
     assert!(c.starts_with(root[0]));
 }
+
+#[test]
+fn session_expires_after_max_duration() {
+    let hv = engine();
+    ok(
+        &hv,
+        "session.create",
+        json!({"creator_did": "c", "session_id": "s", "config": {"max_duration_seconds": 10}}),
+    );
+    ok(
+        &hv,
+        "session.join",
+        json!({"session_id": "s", "agent_did": "a", "sigma_raw": 0.8}),
+    );
+    ok(&hv, "session.activate", json!({"session_id": "s"}));
+    advance(&hv, 9.0);
+    ok(
+        &hv,
+        "security.rate_check",
+        json!({"session_id": "s", "agent_did": "a"}),
+    );
+    advance(&hv, 1.0);
+    assert_eq!(
+        fail(
+            &hv,
+            "session.join",
+            json!({"session_id": "s", "agent_did": "b", "sigma_raw": 0.8})
+        ),
+        "INVALID_SESSION_STATE"
+    );
+    let s = ok(&hv, "session.get", json!({"session_id": "s"}));
+    assert_eq!(s["state"], "archived");
+    let ev = events_of(&hv, "session.archived");
+    assert_eq!(ev[0]["payload"]["cause"], "max_duration_seconds elapsed");
+    // The agent finished cleanly.
+    let l = ok(&hv, "liability.ledger", json!({"agent_did": "a"}));
+    assert_eq!(l["profile"]["clean_session_count"], 1);
+}
+
+#[test]
+fn kill_hands_steps_to_a_substitute_or_marks_compensation() {
+    let hv = engine();
+    session(&hv, "s", &[("a", 0.8), ("sub", 0.8), ("c", 0.8)]);
+    ok(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g"}),
+    );
+    for (id, agent) in [("s1", "a"), ("s2", "a"), ("s3", "c")] {
+        ok(
+            &hv,
+            "saga.add_step",
+            json!({"saga_id": "g", "step_id": id, "action_id": id, "agent_did": agent,
+                   "execute_api": "/x", "undo_api": "/u"}),
+        );
+    }
+    // s1 is executing when a is killed; s2 is pending.
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "g", "step_id": "s1"}),
+    );
+    ok(
+        &hv,
+        "security.substitute",
+        json!({"session_id": "s", "agent_did": "sub", "available": true}),
+    );
+    let k = ok(
+        &hv,
+        "security.kill",
+        json!({"session_id": "s", "agent_did": "a", "reason": "behavioral_drift"}),
+    );
+    assert_eq!(k["handoff_success_count"], 2, "{k}");
+    assert_eq!(k["compensation_triggered"], false);
+    assert_eq!(k["handoffs"][0]["to_agent"], "sub");
+    assert_eq!(k["handoffs"][0]["status"], "handed_off");
+    assert_eq!(events_of(&hv, "security.saga_handoff").len(), 2);
+    let g = ok(&hv, "saga.get", json!({"saga_id": "g"}));
+    assert_eq!(g["steps"][0]["agent_did"], "sub");
+    assert_eq!(g["steps"][0]["state"], "pending");
+    assert_eq!(g["steps"][1]["agent_did"], "sub");
+    // The killed agent's late result is refused; the substitute can run the step.
+    assert_eq!(
+        fail(
+            &hv,
+            "saga.step.end",
+            json!({"saga_id": "g", "step_id": "s1", "ok": true})
+        ),
+        "INVALID_STEP_STATE"
+    );
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "g", "step_id": "s1"}),
+    );
+    ok(
+        &hv,
+        "saga.step.end",
+        json!({"saga_id": "g", "step_id": "s1", "ok": true}),
+    );
+
+    // Without a substitute the saga is marked for compensation.
+    ok(
+        &hv,
+        "security.substitute",
+        json!({"session_id": "s", "agent_did": "sub", "available": false}),
+    );
+    let k = ok(
+        &hv,
+        "security.kill",
+        json!({"session_id": "s", "agent_did": "c", "reason": "manual"}),
+    );
+    assert_eq!(k["handoff_success_count"], 0);
+    assert_eq!(k["compensation_triggered"], true);
+    assert_eq!(k["handoffs"][0]["status"], "compensation_required");
+    assert!(k["handoffs"][0].get("to_agent").is_none());
+    let g = ok(&hv, "saga.get", json!({"saga_id": "g"}));
+    assert_eq!(g["compensation_required"], true);
+    assert_eq!(
+        fail(
+            &hv,
+            "saga.step.begin",
+            json!({"saga_id": "g", "step_id": "s2"})
+        ),
+        "INVALID_SAGA_STATE"
+    );
+    let c = ok(&hv, "saga.compensate.begin", json!({"saga_id": "g"}));
+    assert_eq!(c["steps"][0]["step_id"], "s1");
+}

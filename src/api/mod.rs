@@ -5,11 +5,15 @@
 //! every parse error names the dotted path of the offending field. Each area contributes its
 //! own slice of `(name, handler)` pairs; [`table`] joins them once.
 
+mod audit;
 mod core;
 mod liability;
+mod sagas;
 mod security;
+mod vfs;
 
 pub use self::core::parse_config;
+pub(crate) use self::sagas::{parse_request, SagaIdReq};
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -34,7 +38,14 @@ pub fn table() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
-        for slice in [core::METHODS, liability::METHODS, security::METHODS] {
+        for slice in [
+            core::METHODS,
+            liability::METHODS,
+            security::METHODS,
+            vfs::METHODS,
+            audit::METHODS,
+            sagas::METHODS,
+        ] {
             for (name, h) in slice {
                 m.insert(*name, *h);
             }
@@ -207,6 +218,9 @@ mod tests {
         assert_eq!(e.details().unwrap()["field"], "trace_id");
         let ok = parse::<T>(r#"{"a":1,"b":null,"trace_id":"t/s"}"#).unwrap();
         assert_eq!(ok.a, 1);
+        assert!(ok.b.is_none());
+        let ok = parse::<T>(r#"{"a":1,"b":{"x":0.5}}"#).unwrap();
+        assert_eq!(ok.b.and_then(|b| b.x), Some(0.5));
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert_eq!(
             parse_value::<serde_json::Value>(&deep).unwrap_err().code(),

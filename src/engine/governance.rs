@@ -14,7 +14,7 @@ use crate::liability::quarantine::{QuarantineReason, QuarantineRecord};
 use crate::liability::slashing::{slash, SlashResult};
 use crate::model::Ring;
 use crate::observability::events::EventType;
-use crate::rings::breach::{BreachDetector, BreachSeverity};
+use crate::rings::breach::BreachSeverity;
 use crate::rings::enforcer::compute_ring;
 use crate::security::rate_limiter::RateDecision;
 
@@ -120,10 +120,7 @@ impl Session {
     ) {
         let max = ctx.hv.cfg.limits.max_breach_history;
         // Keyed by participant DIDs only, so bounded by max_participants.
-        let det = self
-            .breach
-            .entry(agent.to_owned())
-            .or_insert_with(BreachDetector::new);
+        let det = self.breach.entry(agent.to_owned()).or_default();
         let o = det.record(ctx.now, agent_ring, required, max);
         let open_until = det.open_until(ctx.now);
         if o.tripped_now || o.critical_now {
@@ -346,9 +343,12 @@ impl Session {
         if !self.config.enable_audit {
             return Ok(None);
         }
+        // Delta ids are `delta:<turn_id>`: unique within the session (the only scope a delta is
+        // addressed in) and deterministic, so an audit chain is reproducible from its inputs.
+        let delta_id = format!("{}:{}", IdKind::Delta.prefix(), self.audit.tree_size() + 1);
         let d = self
             .audit
-            .append(&self.id, agent, changes, ctx.now, mint(IdKind::Delta))?
+            .append(&self.id, agent, changes, ctx.now, delta_id)?
             .clone();
         ctx.out.push(
             EventType::AuditDeltaCaptured,

@@ -7,23 +7,50 @@
 //! never while calling host code. Events are collected in an [`Outbox`] during a call and
 //! published after every engine lock is released.
 
+mod audit;
 mod governance;
 mod liability;
 mod rings;
+mod saga_comp;
+mod saga_exec;
+mod sagas;
 mod security;
+mod session_types;
 mod sessions;
 mod state;
+mod vfs;
 
+pub use audit::{
+    CaptureRequest, CommitmentView, ConsistencyRequest, DeltasPage, DeltasRequest, GcRequest,
+    GcResult, GcSession, ProofRequest, RootView, VerifyCommitmentRequest,
+};
 pub use liability::{
     DriftAction, DriftRequest, DriftResult, Exposure, LedgerView, QuarantineRequest, VouchRequest,
 };
 pub use rings::RingCheckRequest;
+pub use saga_comp::{
+    AttributeRequest, CompensateEndRequest, CompensationBegun, CompensationEnded, Escalation,
+    SagaOutcome,
+};
+pub use saga_exec::{
+    BranchReport, FanOutRun, FanOutRunRequest, StepBeginRequest, StepCall, StepEndRequest,
+    StepOutcome,
+};
+pub use sagas::{
+    AddStepRequest, CheckpointInvalidateRequest, CheckpointSaveRequest, DefinedSaga,
+    FanOutCreateRequest, SagaCreateRequest,
+};
 pub use security::{ElevateRequest, KillRequest, SubstituteResult};
-pub use sessions::{
+pub use session_types::{
     CreateRequest, JoinRequest, JoinResult, Participant, SessionConfigInput, SessionView,
     TerminateResult,
 };
 pub use state::Session;
+pub use vfs::{
+    permission_hash, DeltaRef, RestoreRequest, RestoreResult, SnapshotResult, VfsDeleteResult,
+    VfsEditsRequest, VfsPathRequest, VfsPermissionsRequest, VfsPermissionsResult, VfsReadRequest,
+    VfsWriteRequest, VfsWriteResult,
+};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;

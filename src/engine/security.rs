@@ -274,7 +274,9 @@ impl Hypervisor {
                         Some(to) => {
                             let h = entry.saga.handoff(&step_id, to)?;
                             if h.abandoned_attempt {
-                                s.locks.release_tag(&step_id);
+                                s.locks.release_tag(&super::Session::step_lock_tag(
+                                    &saga_id, &step_id,
+                                ));
                             }
                             ctx.out.push(
                                 EventType::SecuritySagaHandoff,

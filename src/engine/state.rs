@@ -191,6 +191,19 @@ impl Session {
     /// quarantines whose time has passed are released, with their events and ledger entries.
     pub(crate) fn housekeeping(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
+        let live = matches!(
+            self.lifecycle.state(),
+            crate::model::SessionState::Handshaking | crate::model::SessionState::Active
+        );
+        let deadline = self
+            .created_at
+            .plus_secs(f64::from(self.config.max_duration_seconds));
+        if live && now >= deadline {
+            // max_duration_seconds elapsed: the session ends as if terminated, noticed by the
+            // first call that touches it (the call then sees an archived session).
+            let _ = self.terminate_locked(ctx, "max_duration_seconds elapsed");
+            return;
+        }
         for vouch_id in self.vouches.expire_due(now) {
             if let Some(v) = self.vouches.get(&vouch_id) {
                 let (voucher, vouchee) = (v.voucher_did.clone(), v.vouchee_did.clone());

@@ -6,9 +6,12 @@
 //! boundary: a panic becomes `HV_INTERNAL` (code `PANIC`) and the handle stays usable.
 
 mod callbacks;
+mod saga;
 mod strings;
+pub mod verify;
 
 pub use callbacks::*;
+pub use saga::*;
 
 use std::ffi::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};

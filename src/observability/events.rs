@@ -188,15 +188,15 @@ impl EventFilter {
     pub fn matches(&self, e: &Event) -> bool {
         self.event_types
             .as_ref()
-            .map_or(true, |ts| ts.contains(&e.event_type))
+            .is_none_or(|ts| ts.contains(&e.event_type))
             && self
                 .session_id
                 .as_deref()
-                .map_or(true, |s| e.session_id.as_deref() == Some(s))
+                .is_none_or(|s| e.session_id.as_deref() == Some(s))
             && self
                 .agent_did
                 .as_deref()
-                .map_or(true, |a| e.agent_did.as_deref() == Some(a))
+                .is_none_or(|a| e.agent_did.as_deref() == Some(a))
     }
 }
 
@@ -401,11 +401,11 @@ impl EventBus {
                 break;
             }
             last = e.seq;
-            if q.event_type.map_or(true, |t| t == e.event_type)
+            if q.event_type.is_none_or(|t| t == e.event_type)
                 && q.session_id
-                    .map_or(true, |s| e.session_id.as_deref() == Some(s))
+                    .is_none_or(|s| e.session_id.as_deref() == Some(s))
                 && q.agent_did
-                    .map_or(true, |a| e.agent_did.as_deref() == Some(a))
+                    .is_none_or(|a| e.agent_did.as_deref() == Some(a))
             {
                 out.push(Arc::clone(e));
             }

@@ -26,7 +26,7 @@ pub fn parse<'a>(trace_id: &'a str, field: &str) -> Result<(&'a str, &'a str)> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(t), Some(s), parent, None) if ok(t) && ok(s) && parent.map_or(true, ok) => Ok((t, s)),
+        (Some(t), Some(s), parent, None) if ok(t) && ok(s) && parent.is_none_or(ok) => Ok((t, s)),
         _ => Err(Error::invalid(
             field,
             "trace id must be 'trace/span[/parent]' with 1..=64 alphanumeric, '-' or '_' characters each",

@@ -85,7 +85,7 @@ impl Saga {
         if let Some(s) = self
             .steps
             .iter()
-            .find(|s| s.state() == StepState::Executing && s.deadline.map_or(true, |d| now <= d))
+            .find(|s| s.state() == StepState::Executing && s.deadline.is_none_or(|d| now <= d))
         {
             let mut e = Error::new(
                 Code::INVALID_SAGA_STATE,

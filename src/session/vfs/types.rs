@@ -208,6 +208,11 @@ impl VfsSnapshot {
     pub fn file(&self, normalized_path: &str) -> Option<&FileEntry> {
         self.files.get(normalized_path).map(|f| &**f)
     }
+
+    /// The captured path restrictions (path, allowed agents), sorted by path.
+    pub fn permissions(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> + '_ {
+        self.permissions.iter().map(|(p, s)| (p.as_str(), s))
+    }
 }
 
 #[cfg(test)]

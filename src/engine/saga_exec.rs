@@ -1,0 +1,564 @@
+//! Governed saga execution (API.md §4.5): `saga.step.begin` / `saga.step.end`, the
+//! `hv_saga_step` loop ([`Hypervisor::run_step`]) and the concurrent fan-out
+//! ([`Hypervisor::run_fan_out`]).
+//!
+//! Host executors are called with no engine lock held: every begin and end takes the session
+//! lock only for its own bookkeeping, so an executor may call back into the engine (including
+//! on the same session).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::sagas::{push_checkpoint_saved, resolve_group};
+use super::state::Session;
+use super::{Ctx, Hypervisor, Owned};
+use crate::audit::{Change, ChangeOp};
+use crate::config::{FAN_OUT_MAX_CONCURRENCY, STEP_ERROR_MAX_BYTES};
+use crate::error::{Code, Error, Result};
+use crate::ids::{mint, IdKind};
+use crate::model::{SessionState, Timestamp};
+use crate::observability::events::EventType;
+use crate::rings::enforcer::{check, CheckInput};
+use crate::saga::fan_out::FanOutResult;
+use crate::saga::{BeginInfo, EndOutcome, Intent, Step, StepState};
+use crate::session::locks::LockIntent;
+
+crate::request! {
+    /// `saga.step.begin` and `hv_saga_step`.
+    pub struct StepBeginRequest {
+        /// The saga.
+        pub saga_id: String,
+        /// The step (pending).
+        pub step_id: String,
+        /// Consensus obtained (ring 1 actions).
+        pub has_consensus: Option<bool>,
+        /// SRE witness present (ring 0 actions).
+        pub has_sre_witness: Option<bool>,
+    }
+}
+
+crate::request! {
+    /// `saga.step.end`.
+    pub struct StepEndRequest {
+        /// The saga.
+        pub saga_id: String,
+        /// The executing step.
+        pub step_id: String,
+        /// Whether the execution succeeded.
+        pub ok: bool,
+        /// The result (kept on commit).
+        pub result: Option<Value>,
+        /// The failure message.
+        pub error: Option<String>,
+    }
+}
+
+crate::request! {
+    /// `hv_saga_fan_out`.
+    pub struct FanOutRunRequest {
+        /// The saga.
+        pub saga_id: String,
+        /// The group (from `saga.fan_out.create` or `saga.define`).
+        pub group_id: String,
+        /// Consensus obtained, for every branch.
+        pub has_consensus: Option<bool>,
+        /// SRE witness present, for every branch.
+        pub has_sre_witness: Option<bool>,
+    }
+}
+
+/// What a host executor is given for one attempt (or one undo).
+#[derive(Debug, Clone)]
+pub struct StepCall {
+    /// The step as it is now (executing, or compensating for an undo).
+    pub step: Step,
+    /// 1-based attempt number (the step's attempts for an undo).
+    pub attempt: u32,
+    /// The attempt must end by this time (for an undo: advisory, `now + timeout_seconds`).
+    pub deadline: Timestamp,
+}
+
+/// What a host executor reports.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepOutcome {
+    /// True for success.
+    pub ok: bool,
+    /// The result (kept on commit; ignored for an undo).
+    pub result: Option<Value>,
+    /// The failure message.
+    pub error: Option<String>,
+}
+
+impl StepOutcome {
+    /// Success with a result.
+    pub fn success(result: Option<Value>) -> StepOutcome {
+        StepOutcome {
+            ok: true,
+            result,
+            error: None,
+        }
+    }
+
+    /// Failure with a message.
+    pub fn failure(error: impl Into<String>) -> StepOutcome {
+        StepOutcome {
+            ok: false,
+            result: None,
+            error: Some(error.into()),
+        }
+    }
+}
+
+/// One branch of a fan-out run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchReport {
+    /// The branch step.
+    pub step_id: String,
+    /// Its state after the run.
+    pub state: Option<StepState>,
+    /// Why it did not commit: `{code, status, message}` of the denial or failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
+}
+
+/// `hv_saga_fan_out` response: the policy evaluation plus one report per branch.
+#[derive(Debug, Clone, Serialize)]
+pub struct FanOutRun {
+    /// The policy evaluation after every branch ran.
+    #[serde(flatten)]
+    pub result: FanOutResult,
+    /// Per-branch outcome, in group order.
+    pub branches: Vec<BranchReport>,
+}
+
+/// Truncates a message to [`STEP_ERROR_MAX_BYTES`] at a character boundary.
+pub(crate) fn clip_error(mut s: String) -> String {
+    if s.len() > STEP_ERROR_MAX_BYTES {
+        let mut end = STEP_ERROR_MAX_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// Calls a host executor, turning a panic into a failure.
+pub(crate) fn call_executor(
+    exec: &mut dyn FnMut(&StepCall) -> StepOutcome,
+    call: &StepCall,
+) -> StepOutcome {
+    catch_unwind(AssertUnwindSafe(|| exec(call)))
+        .unwrap_or_else(|_| StepOutcome::failure("executor panicked"))
+}
+
+fn lock_intent(i: Intent) -> LockIntent {
+    match i {
+        Intent::Read => LockIntent::Read,
+        Intent::Write => LockIntent::Write,
+        Intent::Exclusive => LockIntent::Exclusive,
+    }
+}
+
+impl Session {
+    /// The checks of `saga.step.begin` in API.md's order, then the begin itself
+    /// (`saga.step_started`). `immediate` skips the retry delay (hv_saga_step's own retry
+    /// loop under a manual clock).
+    fn begin_step_governed(
+        &mut self,
+        req: &StepBeginRequest,
+        immediate: bool,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<BeginInfo> {
+        let (saga_id, step_id) = (req.saga_id.as_str(), req.step_id.as_str());
+        // (1) saga running, (2) step pending and retry due.
+        let e = self.saga_entry(saga_id)?;
+        if immediate {
+            e.saga.check_begin_immediate(step_id, ctx.now)?;
+        } else {
+            e.saga.check_begin(step_id, ctx.now)?;
+        }
+        let step = e
+            .saga
+            .step(step_id)
+            .ok_or_else(|| Error::new(Code::INTERNAL, "step vanished"))?;
+        let agent = step.agent_did().to_owned();
+        let action_id = step.action_id().to_owned();
+        let (required, omega) = self.step_action_profile(step);
+        let locks: Vec<(String, LockIntent)> = if e.saga.isolation_level().requires_locks() {
+            step.resources()
+                .iter()
+                .map(|r| (r.path.clone(), lock_intent(r.intent)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // (3) session active.
+        self.lifecycle
+            .require(&[SessionState::Active], "saga.step.begin")?;
+        // (4) agent: not killed, active, not quarantined.
+        self.require_actor(&agent, ctx)?;
+        // (5) breaker.
+        self.require_breaker_closed(&agent, ctx)?;
+        // (6) rate limit.
+        self.rate_limit(&agent, 1.0, ctx)?;
+        // (7) ring check for the step's action, recorded by the breach detector.
+        let m = self.member(&agent)?;
+        let agent_ring = self.effective_ring(m, ctx.now);
+        let result = check(CheckInput {
+            required_ring: required,
+            agent_ring,
+            sigma_eff: self.sigma_eff(m, omega),
+            has_consensus: req.has_consensus.unwrap_or(false),
+            has_sre_witness: req.has_sre_witness.unwrap_or(false),
+        });
+        self.record_ring_call(&agent, agent_ring, result.required_ring, ctx);
+        if !result.allowed {
+            return Err(Error::new(
+                Code::RING_DENIED,
+                format!(
+                    "agent '{agent}' may not run step '{step_id}' (action '{action_id}'): {}",
+                    result.reason
+                ),
+            )
+            .with_detail("agent_did", agent.as_str())
+            .with_detail("step_id", step_id)
+            .with_detail("check", serde_json::to_value(&result).unwrap_or_default()));
+        }
+        // (8) intent locks (serializable sagas), held until the step ends.
+        if !locks.is_empty() {
+            self.acquire_step_locks(&agent, saga_id, step_id, &locks)?;
+        }
+        let saga = &mut self.saga_entry_mut(saga_id)?.saga;
+        let begun = if immediate {
+            saga.begin_step_immediate(step_id, ctx.now)
+        } else {
+            saga.begin_step(step_id, ctx.now)
+        };
+        let info = match begun {
+            Ok(i) => i,
+            Err(e) => {
+                self.release_step_locks(saga_id, step_id);
+                return Err(e);
+            }
+        };
+        ctx.out.push(
+            EventType::SagaStepStarted,
+            ctx.now,
+            Some(&self.id),
+            Some(&agent),
+            json!({"saga_id": saga_id, "step_id": step_id, "action_id": action_id,
+                   "attempt": info.attempt, "deadline": info.deadline,
+                   "locks": locks.len()}),
+        );
+        Ok(info)
+    }
+
+    /// `saga.step.end`: deadline, commit (locks released, audit delta, checkpoint) or failure
+    /// (retry scheduling or final failure).
+    fn end_step_governed(
+        &mut self,
+        saga_id: &str,
+        step_id: &str,
+        outcome: StepOutcome,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<EndOutcome> {
+        let step = self
+            .saga_entry(saga_id)?
+            .saga
+            .step(step_id)
+            .ok_or_else(|| {
+                Error::new(
+                    Code::STEP_NOT_FOUND,
+                    format!("step '{step_id}' not found in saga '{saga_id}'"),
+                )
+                .with_detail("step_id", step_id)
+                .with_detail("saga_id", saga_id)
+            })?;
+        let agent = step.agent_did().to_owned();
+        let goal = step.checkpoint_goal().map(str::to_owned);
+        let execute_api = step.execute_api().to_owned();
+        let committing = outcome.ok
+            && step.state() == StepState::Executing
+            && step.deadline().is_none_or(|d| ctx.now <= d);
+        // Fail closed before mutating: a commit must be auditable.
+        let max_deltas = ctx.hv.cfg.limits.max_deltas_per_session;
+        if committing && self.config.enable_audit && self.audit.tree_size() >= max_deltas as u64 {
+            return Err(Error::new(
+                Code::CAPACITY_EXCEEDED,
+                format!(
+                    "session '{}' holds {max_deltas} audit deltas; step '{step_id}' cannot \
+                     commit unaudited",
+                    self.id
+                ),
+            )
+            .with_detail("table", "audit_deltas")
+            .with_detail("limit", max_deltas));
+        }
+        let base = ctx.hv.cfg.retry_base_delay_ms;
+        let out = self.saga_entry_mut(saga_id)?.saga.end_step(
+            step_id,
+            outcome.ok,
+            outcome.result,
+            outcome.error.map(clip_error),
+            ctx.now,
+            base,
+        )?;
+        let released = self.release_step_locks(saga_id, step_id);
+        if out.state == StepState::Committed {
+            let content_hash = out.result.as_ref().map(|r| {
+                let bytes = serde_json::to_vec(r).unwrap_or_default();
+                hex::encode(Sha256::digest(&bytes))
+            });
+            let change = Change {
+                path: format!("/saga/{saga_id}/{step_id}"),
+                operation: ChangeOp::Add,
+                content_hash,
+                previous_hash: None,
+            };
+            // Capacity was checked above; a change path longer than the audit limit (ids are
+            // ≤ 256 bytes) cannot happen.
+            let delta = self.audit_capture(&agent, vec![change], ctx).ok().flatten();
+            ctx.out.push(
+                EventType::SagaStepCommitted,
+                ctx.now,
+                Some(&self.id),
+                Some(&agent),
+                json!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
+                       "execute_api": execute_api, "locks_released": released,
+                       "delta": delta.map(|d| json!({"turn_id": d.turn_id,
+                                                      "delta_hash": d.delta_hash}))}),
+            );
+            if let Some(goal) = goal {
+                let e = self.saga_entry_mut(saga_id)?;
+                let state = out.result.clone();
+                let saved = e.checkpoints.save(
+                    &e.saga,
+                    step_id,
+                    &goal,
+                    state,
+                    ctx.now,
+                    mint(IdKind::Checkpoint),
+                )?;
+                push_checkpoint_saved(&self.id, saga_id, step_id, Some(&agent), &saved, ctx);
+            }
+        } else {
+            ctx.out.push(
+                EventType::SagaStepFailed,
+                ctx.now,
+                Some(&self.id),
+                Some(&agent),
+                json!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
+                       "error": out.error, "timed_out": out.timed_out,
+                       "final": out.final_failure, "retry_after_ms": out.retry_after_ms}),
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl Hypervisor {
+    /// `saga.step.begin`: the governed begin (API.md §4.5 order), enforcing retry delays.
+    pub fn begin_step(&self, req: &StepBeginRequest) -> Result<BeginInfo> {
+        self.begin_inner(req, false)
+    }
+
+    fn begin_inner(&self, req: &StepBeginRequest, immediate: bool) -> Result<BeginInfo> {
+        let cell = self.owner(Owned::Saga, &req.saga_id, "saga_id")?;
+        crate::ids::validate_id(&req.step_id, "step_id")?;
+        self.with_cell(&cell, req.trace_id.as_deref(), |s, ctx| {
+            s.begin_step_governed(req, immediate, ctx)
+        })
+    }
+
+    /// `saga.step.end`.
+    pub fn end_step(&self, req: StepEndRequest) -> Result<EndOutcome> {
+        let outcome = StepOutcome {
+            ok: req.ok,
+            result: req.result,
+            error: req.error,
+        };
+        self.end_inner(&req.saga_id, &req.step_id, outcome, req.trace_id.as_deref())
+    }
+
+    fn end_inner(
+        &self,
+        saga_id: &str,
+        step_id: &str,
+        outcome: StepOutcome,
+        trace: Option<&str>,
+    ) -> Result<EndOutcome> {
+        self.with_saga(saga_id, trace, |s, ctx| {
+            s.end_step_governed(saga_id, step_id, outcome, ctx)
+        })
+    }
+
+    /// The step as it is now.
+    fn step_snapshot(&self, saga_id: &str, step_id: &str) -> Result<Step> {
+        self.with_saga(saga_id, None, |s, _| {
+            s.saga_entry(saga_id)?
+                .saga
+                .step(step_id)
+                .cloned()
+                .ok_or_else(|| Error::new(Code::STEP_NOT_FOUND, "step vanished"))
+        })
+    }
+
+    /// `hv_saga_step`: begin → executor → end, with retries, returning the committed step.
+    ///
+    /// The executor runs on the calling thread with no engine lock held. A governance denial
+    /// (or any begin error) is returned as is and the executor is not called. Between retries a
+    /// system clock sleeps `attempt × retry_base_delay_ms`; a manual clock retries at once.
+    /// A final failure is `STEP_FAILED` with the Step in `details.step`.
+    pub fn run_step(
+        &self,
+        req: &StepBeginRequest,
+        exec: &mut dyn FnMut(&StepCall) -> StepOutcome,
+    ) -> Result<Step> {
+        let manual = self.clock.is_manual();
+        let trace = req.trace_id.as_deref();
+        let mut first = true;
+        loop {
+            let info = match self.begin_inner(req, manual && !first) {
+                Ok(i) => i,
+                Err(e) if e.code() == Code::RETRY_NOT_DUE && !manual && !first => {
+                    // Woke up a little early: wait out the rest.
+                    let ms = e
+                        .details()
+                        .and_then(|d| d.get("retry_after_ms"))
+                        .and_then(Value::as_i64)
+                        .unwrap_or(1);
+                    self.clock.sleep_ms(ms);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            first = false;
+            let call = StepCall {
+                step: self.step_snapshot(&req.saga_id, &req.step_id)?,
+                attempt: info.attempt,
+                deadline: info.deadline,
+            };
+            let outcome = call_executor(exec, &call);
+            let end = self.end_inner(&req.saga_id, &req.step_id, outcome, trace)?;
+            match end.state {
+                StepState::Committed => return self.step_snapshot(&req.saga_id, &req.step_id),
+                StepState::Pending => {
+                    let ms = end.retry_after_ms.unwrap_or(0);
+                    self.clock.sleep_ms(i64::try_from(ms).unwrap_or(i64::MAX));
+                }
+                _ => {
+                    let step = self.step_snapshot(&req.saga_id, &req.step_id)?;
+                    return Err(Error::new(
+                        Code::STEP_FAILED,
+                        format!(
+                            "step '{}' of saga '{}' failed after {} attempt(s): {}",
+                            req.step_id,
+                            req.saga_id,
+                            step.attempts(),
+                            step.error().unwrap_or("failed")
+                        ),
+                    )
+                    .with_detail("saga_id", req.saga_id.as_str())
+                    .with_detail("step_id", req.step_id.as_str())
+                    .with_detail("step", serde_json::to_value(&step).unwrap_or_default()));
+                }
+            }
+        }
+    }
+
+    /// `hv_saga_fan_out`: runs every branch of the group as a governed step ([`Self::run_step`])
+    /// concurrently on up to [`FAN_OUT_MAX_CONCURRENCY`] scoped worker threads, then evaluates
+    /// the policy (`saga.fanout_resolved`). Returns `Ok` whether or not the policy held; branch
+    /// denials and failures are reported per branch. `exec` must be thread-safe.
+    pub fn run_fan_out(
+        &self,
+        req: &FanOutRunRequest,
+        exec: &(dyn Fn(&StepCall) -> StepOutcome + Sync),
+    ) -> Result<FanOutRun> {
+        let cell = self.owner(Owned::Group, &req.group_id, "group_id")?;
+        let trace = req.trace_id.as_deref();
+        let step_ids = self.with_cell(&cell, trace, |s, ctx| {
+            let g = s
+                .groups
+                .get(&req.group_id)
+                .ok_or_else(|| Error::not_found(Code::GROUP_NOT_FOUND, "group", &req.group_id))?;
+            if g.saga_id() != req.saga_id {
+                return Err(Error::invalid(
+                    "saga_id",
+                    format!(
+                        "group '{}' belongs to saga '{}', not '{}'",
+                        req.group_id,
+                        g.saga_id(),
+                        req.saga_id
+                    ),
+                ));
+            }
+            let ids = g.step_ids().to_vec();
+            ctx.out.push(
+                EventType::SagaFanoutStarted,
+                ctx.now,
+                Some(&s.id),
+                None,
+                json!({"saga_id": g.saga_id(), "group_id": g.group_id(), "policy": g.policy(),
+                       "step_ids": &ids, "run": true}),
+            );
+            Ok(ids)
+        })?;
+        let n = step_ids.len();
+        let next = AtomicUsize::new(0);
+        let reports: Mutex<Vec<Option<Error>>> = Mutex::new(vec![None; n]);
+        let worker = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(step_id) = step_ids.get(i) else {
+                break;
+            };
+            let branch = StepBeginRequest {
+                saga_id: req.saga_id.clone(),
+                step_id: step_id.clone(),
+                has_consensus: req.has_consensus,
+                has_sre_witness: req.has_sre_witness,
+                trace_id: req.trace_id.clone(),
+            };
+            let r = self.run_step(&branch, &mut |c| exec(c));
+            if let (Err(e), Some(slot)) = (r, reports.lock().get_mut(i)) {
+                *slot = Some(e);
+            }
+        };
+        std::thread::scope(|sc| {
+            let mut spawned = 0;
+            for k in 0..n.min(FAN_OUT_MAX_CONCURRENCY) {
+                let b = std::thread::Builder::new().name(format!("hv-fanout-{k}"));
+                if b.spawn_scoped(sc, worker).is_ok() {
+                    spawned += 1;
+                }
+            }
+            if spawned == 0 {
+                worker();
+            }
+        });
+        let errors = reports.into_inner();
+        self.with_cell(&cell, trace, |s, ctx| {
+            let result = resolve_group(s, &req.group_id, ctx)?;
+            let saga = &s.saga_entry(&req.saga_id)?.saga;
+            let branches = step_ids
+                .iter()
+                .zip(errors)
+                .map(|(id, e)| BranchReport {
+                    step_id: id.clone(),
+                    state: saga.step(id).map(Step::state),
+                    error: e.map(|e| {
+                        json!({"code": e.code().as_str(), "status": e.status().as_str(),
+                               "message": e.message()})
+                    }),
+                })
+                .collect();
+            Ok(FanOutRun { result, branches })
+        })
+    }
+}
