@@ -45,8 +45,12 @@ fuzz_target!(|data: &[u8]| {
         let req = json!({ "definition": def });
         if has("saga.validate") {
             let (st, v) = common::call(&hv, "saga.validate", &req);
-            assert_eq!(st, HvStatus::HV_OK, "saga.validate threw: {v}");
-            assert!(v["errors"].is_array(), "{v}");
+            // Wrapping adds one level of nesting: a definition at the parser's depth limit is
+            // refused as malformed JSON; anything else is answered with a list of errors.
+            if v["error"]["code"] != "MALFORMED_JSON" {
+                assert_eq!(st, HvStatus::HV_OK, "saga.validate threw: {v}");
+                assert!(v["errors"].is_array(), "{v}");
+            }
         }
         if has("saga.define") {
             let (st, v) = common::call(&hv, "saga.define", &req);
