@@ -346,12 +346,148 @@ static void test_destroy_with_live_state(void) {
   }
 }
 
+/* ------------------------------------------------------------------ saga and verify exports */
+struct exec_state {
+  HvHypervisor *hv;
+  int mode; /* 0: invalid result then 0; 1: hostile error text then 1; 2: re-enter and succeed */
+  int calls;
+};
+
+static int32_t executor(HvStepContext *ctx, const char *step_json, void *user_data) {
+  struct exec_state *e = user_data;
+  e->calls++;
+  CHECK(contains(step_json, "\"step_id\""));
+  CHECK(hv_step_remaining_ms(ctx) > 0);
+  if (e->mode == 0) {
+    hv_step_set_result(ctx, "{\"ok\":");   /* not JSON: the attempt fails whatever we return */
+    return 0;
+  }
+  if (e->mode == 1) {
+    char *msg = repeat("\xff", 1 << 20, "bad: ", "");
+    hv_step_set_error(ctx, msg); /* non-UTF-8, 1 MB: replaced and truncated */
+    free(msg);
+    hv_step_set_error(ctx, NULL); /* cleared */
+    hv_step_set_error(ctx, "\xc3\x28 failed");
+    return 1;
+  }
+  char *out = NULL; /* re-enter the handle from the executor */
+  CHECK(hv_call(e->hv, "session.get", "{\"session_id\":\"s\"}", &out) == HV_OK);
+  hv_string_free(out);
+  hv_step_set_result(ctx, "\"\xff\""); /* invalid UTF-8 ... */
+  hv_step_set_result(ctx, NULL);       /* ... cleared */
+  hv_step_set_result(ctx, "{\"done\":true}");
+  return 0;
+}
+
+static void test_saga_and_verify_exports(void) {
+  HvHypervisor *hv = engine();
+  seed(hv);
+  ok(hv, "saga.create", "{\"session_id\":\"s\",\"saga_id\":\"g\"}");
+  const char *steps[] = {"p0", "p1", "p2"};
+  for (int i = 0; i < 3; i++) {
+    char req[256];
+    snprintf(req, sizeof req,
+             "{\"saga_id\":\"g\",\"step_id\":\"%s\",\"action_id\":\"w\",\"agent_did\":\"b\","
+             "\"execute_api\":\"/w\",\"undo_api\":\"/u\"}",
+             steps[i]);
+    ok(hv, "saga.add_step", req);
+  }
+  struct exec_state e = {hv, 0, 0};
+  char *out = NULL;
+  /* NULL for every pointer of the executor exports. */
+  HvStatus (*runners[])(HvHypervisor *, const char *, HvStepFn, void *, char **) = {
+      hv_saga_step, hv_saga_compensate, hv_saga_fan_out};
+  const char *requests[] = {"{\"saga_id\":\"g\",\"step_id\":\"p0\"}", "{\"saga_id\":\"g\"}",
+                            "{\"saga_id\":\"g\",\"group_id\":\"x\"}"};
+  for (size_t i = 0; i < 3; i++) {
+    CHECK(runners[i](NULL, requests[i], executor, &e, &out) == HV_INVALID_ARGUMENT);
+    CHECK(contains(out, "NULL_POINTER"));
+    hv_string_free(out);
+    out = NULL;
+    CHECK(runners[i](hv, NULL, executor, &e, &out) == HV_INVALID_ARGUMENT);
+    CHECK(contains(out, "MISSING_FIELD"));
+    hv_string_free(out);
+    out = NULL;
+    CHECK(runners[i](hv, requests[i], NULL, &e, &out) == HV_INVALID_ARGUMENT);
+    CHECK(contains(out, "NULL_POINTER"));
+    hv_string_free(out);
+    out = NULL;
+    CHECK(runners[i](hv, "\xff", executor, &e, NULL) == HV_INVALID_ARGUMENT);
+    CHECK(runners[i](NULL, NULL, NULL, NULL, NULL) == HV_INVALID_ARGUMENT);
+  }
+  CHECK(e.calls == 0);
+  hv_step_set_result(NULL, "{}");
+  hv_step_set_error(NULL, "x");
+  CHECK(hv_step_remaining_ms(NULL) == 0);
+
+  /* Hostile executors: an invalid result fails the step; hostile error text is sanitised. */
+  CHECK(hv_saga_step(hv, "{\"saga_id\":\"g\",\"step_id\":\"p0\"}", executor, &e, &out) ==
+        HV_STEP_FAILED);
+  CHECK(contains(out, "\"failed\""));
+  hv_string_free(out);
+  out = NULL;
+  e.mode = 1;
+  CHECK(hv_saga_step(hv, "{\"saga_id\":\"g\",\"step_id\":\"p1\"}", executor, &e, &out) ==
+        HV_STEP_FAILED);
+  CHECK(out != NULL && strlen(out) < 64 * 1024);
+  hv_string_free(out);
+  out = NULL;
+  e.mode = 2;
+  CHECK(hv_saga_step(hv, "{\"saga_id\":\"g\",\"step_id\":\"p2\"}", executor, &e, &out) == HV_OK);
+  CHECK(contains(out, "\"done\":true"));
+  hv_string_free(out);
+  out = NULL;
+  CHECK(e.calls == 3);
+
+  /* Offline verifiers: NULL, non-UTF-8, garbage, deep nesting, huge numbers and strings. */
+  HvStatus (*verifiers[])(const char *, char **) = {hv_verify_inclusion, hv_verify_consistency};
+  char *deep = repeat("[", 100000, "", "");
+  char *huge = repeat("a", 1 << 20,
+                      "{\"leaf_index\":0,\"tree_size\":1,\"root\":\"00\",\"audit_path\":[\"", "\"]}");
+  const char *bad[] = {"", "{", "[]", "null", "{\"leaf_index\":1e400}", "{\"first_size\":-1}",
+                       "\xff\xfe", deep, huge};
+  for (size_t v = 0; v < 2; v++) {
+    CHECK(verifiers[v](NULL, &out) == HV_INVALID_ARGUMENT);
+    CHECK(contains(out, "NULL_POINTER"));
+    hv_string_free(out);
+    out = NULL;
+    CHECK(verifiers[v](NULL, NULL) == HV_INVALID_ARGUMENT);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      HvStatus st = verifiers[v](bad[i], &out);
+      CHECK(st == HV_INVALID_ARGUMENT);
+      CHECK(contains(out, "\"status\":\"INVALID_ARGUMENT\""));
+      hv_string_free(out);
+      out = NULL;
+    }
+  }
+  free(deep);
+  free(huge);
+  /* A real proof from the engine verifies offline; a tampered one does not. */
+  ok(hv, "vfs.write", "{\"session_id\":\"s\",\"agent_did\":\"a\",\"path\":\"/x\",\"content\":\"1\"}");
+  CHECK(hv_call(hv, "audit.proof", "{\"session_id\":\"s\",\"turn_id\":1}", &out) == HV_OK);
+  char *proof = out;
+  out = NULL;
+  CHECK(hv_verify_inclusion(proof, &out) == HV_OK && contains(out, "\"valid\":true"));
+  hv_string_free(out);
+  out = NULL;
+  char *root = strstr(proof, "\"root\":\"");
+  if (root) {
+    root += 8;
+    *root = *root == '0' ? '1' : '0';
+  }
+  CHECK(hv_verify_inclusion(proof, &out) == HV_OK && contains(out, "\"valid\":false"));
+  hv_string_free(out);
+  hv_string_free(proof);
+  hv_destroy(hv); /* with a saga and audit deltas still live */
+}
+
 int main(void) {
   test_null_pointers();
   test_non_utf8();
   test_shapes_and_sizes();
   test_callbacks();
   test_destroy_with_live_state();
+  test_saga_and_verify_exports();
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures == 0 ? 0 : 1;
 }
