@@ -155,11 +155,80 @@ fn create_session(hv: Handle, sid: &str) {
     ok(hv, "session.activate", json!({ "session_id": sid }));
 }
 
+/// What one thread remembers about one session: its bonds, sagas and begun steps.
+#[derive(Default)]
+struct Local {
+    vouches: Vec<String>,
+    sagas: Vec<String>,
+    begun: Vec<(String, String)>,
+}
+
+/// Saga operations (when the engine has them): create with steps, begin, end, compensate.
+fn saga_op(hv: Handle, rng: &mut Rng, sid: &str, local: &mut Local, fresh: &mut u64) {
+    let a = agent(sid, rng.below(AGENTS_PER_SESSION));
+    match rng.below(12) {
+        0 | 1 => {
+            *fresh += 1;
+            let id = format!("g{fresh}");
+            let (st, _) = call(
+                hv,
+                "saga.create",
+                &json!({"session_id": sid, "saga_id": id}).to_string(),
+            );
+            if st == HvStatus::HV_OK {
+                for p in 0..3 {
+                    call(
+                        hv,
+                        "saga.add_step",
+                        &json!({"saga_id": id, "step_id": format!("p{p}"), "action_id": "w",
+                                "agent_did": a, "execute_api": "/w", "undo_api": "/u",
+                                "max_retries": 1})
+                        .to_string(),
+                    );
+                }
+                local.sagas.push(id);
+            }
+        }
+        2..=6 if !local.sagas.is_empty() => {
+            let g = local.sagas[rng.below(local.sagas.len())].clone();
+            let p = format!("p{}", rng.below(3));
+            let (st, _) = call(
+                hv,
+                "saga.step.begin",
+                &json!({"saga_id": g, "step_id": p}).to_string(),
+            );
+            if st == HvStatus::HV_OK {
+                local.begun.push((g, p));
+            }
+        }
+        7..=10 if !local.begun.is_empty() => {
+            let (g, p) = local.begun.swap_remove(rng.below(local.begun.len()));
+            call(
+                hv,
+                "saga.step.end",
+                &json!({"saga_id": g, "step_id": p, "ok": rng.below(3) > 0,
+                        "result": {"n": rng.below(100)}})
+                .to_string(),
+            );
+        }
+        11 if !local.sagas.is_empty() => {
+            let g = local.sagas[rng.below(local.sagas.len())].clone();
+            call(
+                hv,
+                "saga.compensate.begin",
+                &json!({ "saga_id": g }).to_string(),
+            );
+        }
+        _ => {}
+    }
+}
+
 /// One random operation, valid or not, on `sid`.
-fn random_op(hv: Handle, rng: &mut Rng, sid: &str, vouches: &mut Vec<String>, fresh: &mut u64) {
+fn random_op(hv: Handle, rng: &mut Rng, sid: &str, local: &mut Local, fresh: &mut u64) {
+    let vouches = &mut local.vouches;
     let a = agent(sid, rng.below(AGENTS_PER_SESSION));
     let b = agent(sid, rng.below(AGENTS_PER_SESSION));
-    let (method, body): (&str, Value) = match rng.below(20) {
+    let (method, body): (&str, Value) = match rng.below(23) {
         0 | 1 => (
             "ring.check",
             json!({"session_id": sid, "agent_did": a,
@@ -177,16 +246,20 @@ fn random_op(hv: Handle, rng: &mut Rng, sid: &str, vouches: &mut Vec<String>, fr
                 ("liability.release", json!({ "vouch_id": id }))
             }
         },
-        7 => (
+        7 if rng.below(4) == 0 => (
             "liability.slash",
             json!({"session_id": sid, "agent_did": a, "risk_weight": rng.unit(),
                    "reason": "stress"}),
         ),
-        8 => (
+        7 => (
+            "liability.sigma_eff",
+            json!({"session_id": sid, "agent_did": a, "risk_weight": rng.unit()}),
+        ),
+        8 if rng.below(3) == 0 => (
             "liability.quarantine",
             json!({"session_id": sid, "agent_did": a, "reason": "manual", "duration_seconds": 2}),
         ),
-        9 => (
+        8 | 9 => (
             "liability.release_quarantine",
             json!({"session_id": sid, "agent_did": a}),
         ),
@@ -216,14 +289,18 @@ fn random_op(hv: Handle, rng: &mut Rng, sid: &str, vouches: &mut Vec<String>, fr
         15 => ("events.query", json!({"limit": 5, "session_id": sid})),
         16 => (
             "verify.drift",
-            json!({"session_id": sid, "agent_did": a, "claimed_embedding": [1.0, rng.unit()],
-                   "observed_embedding": [rng.unit(), 1.0]}),
+            json!({"session_id": sid, "agent_did": a, "claimed_embedding": [1.0, 0.5],
+                   "observed_embedding": [1.0, 0.5 + rng.unit() * rng.unit()]}),
         ),
         17 if has("vfs.write") => (
             "vfs.write",
             json!({"session_id": sid, "agent_did": a, "path": format!("/f{}", rng.below(8)),
                    "content": "x".repeat(rng.below(64))}),
         ),
+        19..=21 if has("saga.step.begin") => {
+            saga_op(hv, rng, sid, local, fresh);
+            return;
+        }
         18 if has("audit.capture") => (
             "audit.capture",
             json!({"session_id": sid, "agent_did": a,
@@ -245,14 +322,18 @@ fn random_op(hv: Handle, rng: &mut Rng, sid: &str, vouches: &mut Vec<String>, fr
     };
     let (st, v) = call(hv, method, &body.to_string());
     if st == HvStatus::HV_OK && method == "liability.vouch" {
-        vouches.push(v["vouch_id"].as_str().unwrap().to_owned());
+        local
+            .vouches
+            .push(v["vouch_id"].as_str().unwrap().to_owned());
     }
 }
 
 #[test]
 fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
     let cfg = CString::new(
-        r#"{"clock":"manual","limits":{"max_events":2048,"max_members_per_session":100000}}"#,
+        r#"{"clock":"manual","quarantine_seconds":1,
+            "rate_limits":{"1":[1000,100000],"2":[1000,100000],"3":[1000,100000]},
+            "limits":{"max_events":2048,"max_members_per_session":100000}}"#,
     )
     .unwrap();
     let mut raw: *mut HvHypervisor = ptr::null_mut();
@@ -292,7 +373,7 @@ fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
                 scope.spawn(move || {
                     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1234_5678);
                     let own = format!("own{t}");
-                    let (mut vs, mut vo) = (Vec::new(), Vec::new());
+                    let (mut vs, mut vo) = (Local::default(), Local::default());
                     let mut fresh = t as u64 * 1_000_000;
                     let mut n = 0u64;
                     while n < MAX_OPS_PER_THREAD as u64 && Instant::now() < deadline {
@@ -327,6 +408,7 @@ fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
     assert_eq!(stats["sessions"].as_u64(), Some(sessions.len() as u64));
     let mut participants = 0;
     let mut active_vouches = 0;
+    let mut active_sagas = 0;
     for s in &sessions {
         let sid = s["session_id"].as_str().unwrap();
         let members = s["participants"].as_array().unwrap();
@@ -352,6 +434,15 @@ fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
             assert!(e["bonded_amount"].as_f64().unwrap() >= 0.0, "{e}");
         }
         active_vouches += m["edges"].as_array().unwrap().len();
+        if has("saga.list") {
+            let l = ok(hv, "saga.list", json!({ "session_id": sid }));
+            active_sagas += l["sagas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| g["state"] == "running" || g["state"] == "compensating")
+                .count();
+        }
         if has("audit.verify") {
             let v = ok(hv, "audit.verify", json!({ "session_id": sid }));
             assert_eq!(v["valid"], true, "audit chain of {sid}: {v}");
@@ -362,6 +453,9 @@ fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
         stats["active_vouches"].as_u64(),
         Some(active_vouches as u64)
     );
+    if has("saga.list") {
+        assert_eq!(stats["active_sagas"].as_u64(), Some(active_sagas as u64));
+    }
 
     // The log: strictly increasing, gap-free except for counted drops, at its cap.
     let page = ok(hv, "events.query", json!({"limit": 10000}));
@@ -401,8 +495,9 @@ fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
         .unwrap_or(0);
     assert_eq!(vouch_events, created, "filtered subscriber missed vouches");
     eprintln!(
-        "stress: {ops} ops, {total} events ({dropped} dropped), {} re-entrant callbacks",
-        got.len() as u64 + vouch_events
+        "stress: {ops} ops, {total} events ({dropped} dropped), {} re-entrant callbacks; {}",
+        got.len() as u64 + vouch_events,
+        ok(hv, "events.stats", json!({}))["type_counts"]
     );
     drop(got);
     // SAFETY: no call is in flight; destroyed once.
