@@ -69,15 +69,6 @@ fn members_are_capped_with_departed_ones_included() {
     }
 }
 
-/// True when the engine exposes `method` (areas wired by other branches may be absent).
-fn has(method: &str) -> bool {
-    let there = agent_hypervisor::api::table().contains_key(method);
-    if !there {
-        eprintln!("note: {method} not available in this build; cap test skipped");
-    }
-    there
-}
-
 #[test]
 fn sessions_evict_the_oldest_archived_then_refuse() {
     let hv = capped(json!({"max_sessions": 3}));
@@ -334,9 +325,6 @@ fn per_request_inputs_are_capped() {
 
 #[test]
 fn vfs_files_bytes_and_edit_log_are_capped() {
-    if !has("vfs.write") {
-        return;
-    }
     let hv = capped(
         json!({"max_vfs_files_per_session": 3, "max_vfs_bytes_per_session": 64,
                            "max_edit_log_per_session": 4}),
@@ -364,9 +352,6 @@ fn vfs_files_bytes_and_edit_log_are_capped() {
 
 #[test]
 fn audit_deltas_are_refused_at_the_cap() {
-    if !has("audit.capture") {
-        return;
-    }
     let hv = capped(json!({"max_deltas_per_session": 3}));
     session(&hv, "s", &[("a", 0.7)]);
     let cap = json!({"session_id": "s", "agent_did": "a",
@@ -380,9 +365,6 @@ fn audit_deltas_are_refused_at_the_cap() {
 
 #[test]
 fn snapshots_are_refused_at_the_cap() {
-    if !has("session.snapshot") {
-        return;
-    }
     let hv = capped(json!({"max_snapshots_per_session": 2}));
     session(&hv, "s", &[("a", 0.7)]);
     for _ in 0..2 {
@@ -398,9 +380,6 @@ fn snapshots_are_refused_at_the_cap() {
 
 #[test]
 fn sagas_and_steps_are_refused_at_their_caps() {
-    if !has("saga.create") {
-        return;
-    }
     let hv = capped(json!({"max_sagas_per_session": 2, "max_steps_per_saga": 2}));
     session(&hv, "s", &[("a", 0.7)]);
     for i in 0..2 {
@@ -423,4 +402,76 @@ fn sagas_and_steps_are_refused_at_their_caps() {
     }
     let e = refused(&hv, "saga.add_step", step, "CAPACITY_EXCEEDED");
     assert_eq!(e["details"]["table"], "steps");
+}
+
+#[test]
+fn intent_locks_are_refused_at_the_cap_all_or_nothing() {
+    let hv = capped(json!({"max_locks_per_session": 2}));
+    session(&hv, "s", &[("a", 0.7)]);
+    ok(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g", "isolation_level": "serializable"}),
+    );
+    let res = |paths: &[&str]| -> Value {
+        paths
+            .iter()
+            .map(|p| json!({"path": p, "intent": "write"}))
+            .collect()
+    };
+    let step = |id: &str, paths: &[&str]| {
+        json!({"saga_id": "g", "step_id": id, "action_id": "w", "agent_did": "a",
+               "execute_api": "/w", "undo_api": "/u", "resources": res(paths)})
+    };
+    ok(&hv, "saga.add_step", step("big", &["/x", "/y", "/z"]));
+    ok(&hv, "saga.add_step", step("small", &["/x", "/y"]));
+    let e = refused(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "g", "step_id": "big"}),
+        "CAPACITY_EXCEEDED",
+    );
+    assert_eq!(e["details"]["table"], "locks");
+    // Nothing was taken: a step that fits still gets all of its locks.
+    ok(
+        &hv,
+        "saga.step.begin",
+        json!({"saga_id": "g", "step_id": "small"}),
+    );
+}
+
+#[test]
+fn fan_out_groups_are_refused_at_the_fixed_cap() {
+    let hv = engine();
+    session(&hv, "s", &[("a", 0.7)]);
+    ok(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g"}),
+    );
+    for p in ["p0", "p1"] {
+        ok(
+            &hv,
+            "saga.add_step",
+            json!({"saga_id": "g", "step_id": p, "action_id": "w", "agent_did": "a",
+                   "execute_api": "/w"}),
+        );
+    }
+    let group = json!({"saga_id": "g", "policy": "all_must_succeed", "step_ids": ["p0", "p1"]});
+    let mut created = 0;
+    let code = loop {
+        match agent_hypervisor::api::call(&hv, "saga.fan_out.create", &group.to_string()) {
+            Ok(_) => created += 1,
+            Err(e) => break e.code().as_str().to_owned(),
+        }
+        assert!(
+            created <= 64,
+            "more groups than FAN_OUT_MAX_GROUPS_PER_SAGA"
+        );
+    };
+    assert_eq!(code, "CAPACITY_EXCEEDED");
+    assert_eq!(
+        created,
+        agent_hypervisor::config::FAN_OUT_MAX_GROUPS_PER_SAGA
+    );
 }

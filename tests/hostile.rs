@@ -42,6 +42,22 @@ fn seeded() -> Hypervisor {
         "session.create",
         json!({"creator_did": "did:c", "session_id": "h"}),
     );
+    ok(
+        &hv,
+        "vfs.write",
+        json!({"session_id": "s", "agent_did": "b", "path": "/f", "content": "x"}),
+    );
+    ok(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g"}),
+    );
+    ok(
+        &hv,
+        "saga.add_step",
+        json!({"saga_id": "g", "step_id": "p", "action_id": "w", "agent_did": "b",
+               "execute_api": "/w", "undo_api": "/u"}),
+    );
     hv
 }
 
@@ -57,6 +73,10 @@ fn state(hv: &Hypervisor) -> Value {
         "sessions": ok(hv, "session.list", json!({})),
         "matrix": ok(hv, "liability.matrix", json!({"session_id": "s"})),
         "ledgers": ledgers,
+        "saga": ok(hv, "saga.get", json!({"saga_id": "g"})),
+        "files": ok(hv, "vfs.list", json!({"session_id": "s"})),
+        "edits": ok(hv, "vfs.edits", json!({"session_id": "s"})),
+        "audit": ok(hv, "audit.root", json!({"session_id": "s"})),
         "now": ok(hv, "clock.now", json!({})),
     })
 }
@@ -251,12 +271,8 @@ fn catalogue() -> Vec<Case> {
     ]
 }
 
-/// VFS path traversal, only when the VFS methods are wired in this build.
+/// VFS path traversal.
 fn vfs_catalogue() -> Vec<Case> {
-    if !api::table().contains_key("vfs.write") {
-        eprintln!("note: vfs.write not available in this build; path cases skipped");
-        return Vec::new();
-    }
     let w = |p: &str| {
         json!({"session_id": "s", "agent_did": "b", "path": p, "content": "x"}).to_string()
     };
@@ -284,6 +300,122 @@ fn vfs_catalogue() -> Vec<Case> {
             )
         })
         .collect();
+    let step = |extra: &str| {
+        format!(r#"{{"saga_id":"g","action_id":"w","agent_did":"b","execute_api":"/w"{extra}}}"#)
+    };
+    v.extend([
+        case(
+            "negative step timeout",
+            "saga.add_step",
+            step(r#","timeout_seconds":-1"#),
+            INVALID,
+            BAD_NUMBER,
+        ),
+        case(
+            "huge step timeout",
+            "saga.add_step",
+            step(r#","timeout_seconds":1e12"#),
+            INVALID,
+            BAD_NUMBER,
+        ),
+        case(
+            "too many retries",
+            "saga.add_step",
+            step(r#","max_retries":100000"#),
+            INVALID,
+            BAD_NUMBER,
+        ),
+        case(
+            "unknown lock intent",
+            "saga.add_step",
+            step(r#","resources":[{"path":"/x","intent":"maybe"}]"#),
+            INVALID,
+            &["INVALID_TYPE"],
+        ),
+        case(
+            "traversal in a lock resource",
+            "saga.add_step",
+            step(r#","resources":[{"path":"../../x","intent":"read"}]"#),
+            INVALID,
+            &["INVALID_PATH"],
+        ),
+        case(
+            "1 MB api path",
+            "saga.add_step",
+            json!({"saga_id": "g", "action_id": "w", "agent_did": "b",
+                    "execute_api": "/".repeat(1 << 20)})
+            .to_string(),
+            INVALID,
+            &[],
+        ),
+        case(
+            "bad saga definition",
+            "saga.define",
+            r#"{"definition":{"name":"","session_id":"s","steps":[]}}"#,
+            INVALID,
+            &["INVALID_DEFINITION"],
+        ),
+        case(
+            "definition of the wrong type",
+            "saga.define",
+            r#"{"definition":[1,2]}"#,
+            INVALID,
+            &[],
+        ),
+        case(
+            "unknown fan-out policy",
+            "saga.fan_out.create",
+            r#"{"saga_id":"g","policy":"most","step_ids":["p","p"]}"#,
+            INVALID,
+            &["INVALID_TYPE"],
+        ),
+        case(
+            "step end with a 1e400 result",
+            "saga.step.end",
+            r#"{"saga_id":"g","step_id":"p","ok":true,"result":1e400}"#,
+            INVALID,
+            BAD_NUMBER,
+        ),
+        case(
+            "unknown audit operation",
+            "audit.capture",
+            r#"{"session_id":"s","agent_did":"b","changes":[{"path":"/x","operation":"explode"}]}"#,
+            INVALID,
+            &["INVALID_TYPE"],
+        ),
+        case(
+            "audit change with a 1 MB path",
+            "audit.capture",
+            json!({"session_id": "s", "agent_did": "b",
+                    "changes": [{"path": "x".repeat(1 << 20), "operation": "add"}]})
+            .to_string(),
+            INVALID,
+            &[],
+        ),
+        case(
+            "negative turn",
+            "audit.proof",
+            r#"{"session_id":"s","turn_id":-1}"#,
+            INVALID,
+            BAD_NUMBER,
+        ),
+        case(
+            "1 MB permission list entry",
+            "vfs.set_permissions",
+            json!({"session_id": "s", "agent_did": "b", "path": "/f",
+                    "allowed_agents": ["x".repeat(1 << 20)]})
+            .to_string(),
+            INVALID,
+            BAD_ID,
+        ),
+        case(
+            "traversal in a snapshot id",
+            "session.restore",
+            r#"{"session_id":"s","snapshot_id":"../snap","agent_did":"b"}"#,
+            INVALID,
+            BAD_ID,
+        ),
+    ]);
     v.push(case(
         "1 MB path",
         "vfs.write",
