@@ -57,7 +57,7 @@ struct Bond {
 
 impl Bond {
     fn active(&self, now: i64) -> bool {
-        !self.released && self.expires_at.map_or(true, |e| now < e)
+        !self.released && self.expires_at.is_none_or(|e| now < e)
     }
 }
 

@@ -102,7 +102,7 @@ unsafe extern "C" fn on_event(event_json: *const c_char, user_data: *mut c_void)
     } else {
         call(sub.hv, "stats", "{}");
     }
-    if sub.mutate && e["event_type"] == "liability.vouch_created" && seq % 3 == 0 {
+    if sub.mutate && e["event_type"] == "liability.vouch_created" && seq.is_multiple_of(3) {
         let id = e["payload"]["vouch_id"].as_str().unwrap();
         call(
             sub.hv,
@@ -371,7 +371,7 @@ fn eight_threads_with_reentrant_subscribers_keep_every_invariant() {
         let handles: Vec<_> = (0..THREADS)
             .map(|t| {
                 scope.spawn(move || {
-                    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1234_5678);
+                    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t as u64 + 1) * 0x1234_5678));
                     let own = format!("own{t}");
                     let (mut vs, mut vo) = (Local::default(), Local::default());
                     let mut fresh = t as u64 * 1_000_000;
