@@ -556,3 +556,203 @@ proptest! {
         run_life(&ops)?;
     }
 }
+
+// ---------------------------------------------------------------- saga and step states
+
+use agent_hypervisor::saga::state::{
+    saga_transition, step_transition, SagaEvent, SagaState, StepEvent, StepState,
+};
+
+const STEP_STATES: [StepState; 7] = [
+    StepState::Pending,
+    StepState::Executing,
+    StepState::Committed,
+    StepState::Failed,
+    StepState::Compensating,
+    StepState::Compensated,
+    StepState::CompensationFailed,
+];
+const STEP_EVENTS: [StepEvent; 10] = [
+    StepEvent::Begin,
+    StepEvent::Handoff,
+    StepEvent::Commit,
+    StepEvent::Fail,
+    StepEvent::Timeout,
+    StepEvent::Retry,
+    StepEvent::StartCompensation,
+    StepEvent::CompensationUnavailable,
+    StepEvent::Compensated,
+    StepEvent::CompensationFailed,
+];
+const SAGA_STATES: [SagaState; 5] = [
+    SagaState::Running,
+    SagaState::Compensating,
+    SagaState::Completed,
+    SagaState::Failed,
+    SagaState::Escalated,
+];
+const SAGA_EVENTS: [SagaEvent; 5] = [
+    SagaEvent::Complete,
+    SagaEvent::BeginCompensation,
+    SagaEvent::RolledBack,
+    SagaEvent::Escalate,
+    SagaEvent::Abort,
+];
+
+/// True when `to` is reachable from `from` through zero or more transitions of a table (one
+/// API call may take several steps, e.g. fail then retry).
+fn reachable<S: Copy + PartialEq, E: Copy>(
+    from: S,
+    to: S,
+    events: &[E],
+    t: impl Fn(S, E) -> Option<S>,
+) -> bool {
+    let mut seen = vec![from];
+    let mut i = 0;
+    while i < seen.len() {
+        let s = seen[i];
+        for e in events {
+            if let Some(n) = t(s, *e) {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                }
+            }
+        }
+        i += 1;
+    }
+    seen.contains(&to)
+}
+
+fn step_state(name: &str) -> Option<StepState> {
+    STEP_STATES.iter().copied().find(|s| s.as_str() == name)
+}
+
+fn saga_state(name: &str) -> Option<SagaState> {
+    SAGA_STATES.iter().copied().find(|s| s.as_str() == name)
+}
+
+#[derive(Debug, Clone)]
+enum SagaOp {
+    Begin(usize),
+    End(usize, bool),
+    Advance(u8),
+    CompensateBegin,
+    CompensateEnd(usize, bool),
+    Complete,
+    Kill(bool),
+}
+
+fn saga_op() -> impl Strategy<Value = SagaOp> {
+    prop_oneof![
+        4 => (0..3usize).prop_map(SagaOp::Begin),
+        4 => (0..3usize, proptest::bool::weighted(0.7)).prop_map(|(i, ok)| SagaOp::End(i, ok)),
+        1 => (1u8..8).prop_map(SagaOp::Advance),
+        1 => Just(SagaOp::CompensateBegin),
+        2 => (0..3usize, proptest::bool::ANY).prop_map(|(i, ok)| SagaOp::CompensateEnd(i, ok)),
+        1 => Just(SagaOp::Complete),
+        1 => proptest::bool::ANY.prop_map(SagaOp::Kill),
+    ]
+}
+
+fn run_saga(ops: &[SagaOp]) -> Result<(), TestCaseError> {
+    let hv = engine();
+    session(&hv, "s", &[("a", 0.9), ("b", 0.7), ("c", 0.7)]);
+    ok(
+        &hv,
+        "saga.create",
+        json!({"session_id": "s", "saga_id": "g"}),
+    );
+    for (i, agent) in ["a", "b", "b"].iter().enumerate() {
+        let mut step = json!({"saga_id": "g", "step_id": format!("p{i}"), "action_id": "w",
+                              "agent_did": agent, "execute_api": "/w", "timeout_seconds": 5,
+                              "max_retries": 1});
+        if i != 2 {
+            step["undo_api"] = json!("/u");
+        }
+        ok(&hv, "saga.add_step", step);
+    }
+    let snapshot = |hv: &Hypervisor| -> Result<(SagaState, Vec<(StepState, u64)>), TestCaseError> {
+        let g = ok(hv, "saga.get", json!({"saga_id": "g"}));
+        let s = saga_state(g["state"].as_str().unwrap());
+        prop_assert!(s.is_some(), "saga state outside the table: {}", g["state"]);
+        let mut steps = Vec::new();
+        for st in g["steps"].as_array().unwrap() {
+            let s = step_state(st["state"].as_str().unwrap());
+            prop_assert!(s.is_some(), "step state outside the table: {}", st["state"]);
+            let attempts = st["attempts"].as_u64().unwrap_or(0);
+            prop_assert!(attempts <= 2, "more attempts than 1 + max_retries: {st}");
+            steps.push((s.unwrap(), attempts));
+        }
+        Ok((s.unwrap(), steps))
+    };
+    let mut prev = snapshot(&hv)?;
+    let mut killed = false;
+    for op in ops {
+        let step = |i: usize| format!("p{i}");
+        let _ = match op {
+            SagaOp::Begin(i) => call(
+                &hv,
+                "saga.step.begin",
+                json!({"saga_id": "g", "step_id": step(*i)}),
+            ),
+            SagaOp::End(i, okay) => call(
+                &hv,
+                "saga.step.end",
+                json!({"saga_id": "g", "step_id": step(*i), "ok": okay, "error": "e"}),
+            ),
+            SagaOp::Advance(secs) => call(&hv, "clock.advance", json!({ "seconds": secs })),
+            SagaOp::CompensateBegin => call(&hv, "saga.compensate.begin", json!({"saga_id": "g"})),
+            SagaOp::CompensateEnd(i, okay) => call(
+                &hv,
+                "saga.compensate.end",
+                json!({"saga_id": "g", "step_id": step(*i), "ok": okay}),
+            ),
+            SagaOp::Complete => call(&hv, "saga.complete", json!({"saga_id": "g"})),
+            SagaOp::Kill(with_substitute) if !killed => {
+                killed = true;
+                if *with_substitute {
+                    ok(
+                        &hv,
+                        "security.substitute",
+                        json!({"session_id": "s", "agent_did": "c", "available": true}),
+                    );
+                }
+                call(
+                    &hv,
+                    "security.kill",
+                    json!({"session_id": "s", "agent_did": "b", "reason": "manual"}),
+                )
+            }
+            SagaOp::Kill(_) => continue,
+        };
+        let next = snapshot(&hv)?;
+        prop_assert!(
+            reachable(prev.0, next.0, &SAGA_EVENTS, |s, e| saga_transition(s, e)
+                .ok()),
+            "{op:?}: saga went {:?} -> {:?}",
+            prev.0,
+            next.0
+        );
+        for (i, ((a, n0), (b, n1))) in prev.1.iter().zip(&next.1).enumerate() {
+            prop_assert!(
+                reachable(*a, *b, &STEP_EVENTS, |s, e| step_transition(s, e).ok()),
+                "{op:?}: step p{i} went {a:?} -> {b:?}"
+            );
+            prop_assert!(n1 >= n0, "attempts went down");
+        }
+        if prev.0.is_terminal() {
+            prop_assert_eq!(prev.0, next.0, "a terminal saga changed state");
+        }
+        prev = next;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn saga_and_step_states_follow_their_tables(ops in proptest::collection::vec(saga_op(), 1..40)) {
+        run_saga(&ops)?;
+    }
+}
