@@ -11,7 +11,7 @@ VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite --show-leak-kinds=definite
 
 .PHONY: all build release header demo test bootstrap fmt-check clippy cargo-test c-test \
-        go-test csharp-test cpp-test bench bench-c clean
+        go-test csharp-test cpp-test bench bench-c clean fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -33,7 +33,7 @@ demo: release
 	./target/c/quickstart
 
 # ---------------------------------------------------------------- test
-test: bootstrap fmt-check clippy cargo-test c-test go-test csharp-test cpp-test
+test: bootstrap fmt-check clippy cargo-test c-test fuzz-smoke go-test csharp-test cpp-test
 	@echo "make test: all suites passed"
 
 bootstrap:
@@ -71,6 +71,40 @@ csharp-test: build
 
 cpp-test: build
 	@if [ -d bindings/cpp ]; then $(MAKE) -C bindings/cpp test; else echo "cpp-test: no bindings/cpp yet"; fi
+
+# ---------------------------------------------------------------- fuzz
+# cargo-fuzz (libFuzzer, nightly) targets in fuzz/, sharing the target dir fuzz/target.
+# `make fuzz` runs each for FUZZ_SECONDS, keeping its grown corpus in fuzz/target/corpus;
+# `make fuzz-smoke` (part of `make test`) runs each for FUZZ_SMOKE_SECONDS from the checked-in
+# seed corpus only. A crash, leak, timeout (hang) or OOM fails the target; the reproducer is
+# written to fuzz/artifacts/<target>/.
+FUZZ_TARGETS       := hv_call verify_proofs saga_define
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 12
+FUZZ_BUILD_FLAGS   := --codegen-units 16
+FUZZ_RUN_FLAGS     := -dict=dicts/hv.dict -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+fuzz-build:
+	cd fuzz && $(CARGO) +nightly fuzz build $(FUZZ_BUILD_FLAGS)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/target/corpus/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  (cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD_FLAGS) $$t target/corpus/$$t corpus/$$t \
+	      -- $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS)); \
+	done
+
+fuzz-smoke: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf fuzz/target/smoke/$$t; mkdir -p fuzz/target/smoke/$$t; \
+	  echo "== fuzz-smoke $$t ($(FUZZ_SMOKE_SECONDS) s)"; \
+	  if ! (cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_BUILD_FLAGS) $$t target/smoke/$$t corpus/$$t \
+	      -- $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) > target/smoke/$$t.log 2>&1); then \
+	    tail -n 60 fuzz/target/smoke/$$t.log; echo "fuzz-smoke: $$t FAILED (see fuzz/artifacts/$$t)"; exit 1; \
+	  fi; \
+	  grep -E '^Done|peak_rss' fuzz/target/smoke/$$t.log; \
+	done
 
 # ---------------------------------------------------------------- bench
 # docs/PERFORMANCE.md. `make bench` prints ONE table: every operation on the native Rust API

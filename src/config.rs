@@ -198,6 +198,9 @@ pub struct Limits {
     pub max_history_records: usize,
     /// Length of an embedding in `verify.drift` (refuse).
     pub max_embedding_len: usize,
+    /// Agents a session ever admitted, departed and killed ones included (refuse). Bounds every
+    /// per-agent table of a session (members, quarantines, clocks, breach detectors).
+    pub max_members_per_session: usize,
 }
 
 impl Default for Limits {
@@ -225,6 +228,7 @@ impl Default for Limits {
             max_subscriptions: 1024,
             max_history_records: 10_000,
             max_embedding_len: 65_536,
+            max_members_per_session: 10_000,
         }
     }
 }
@@ -409,7 +413,7 @@ impl Config {
 
 impl Limits {
     fn validate(&self) -> Result<()> {
-        let fields: [(&str, usize, usize); 22] = [
+        let fields: [(&str, usize, usize); 23] = [
             ("max_sessions", self.max_sessions, 10_000_000),
             ("max_participants", self.max_participants, 1000),
             ("max_request_bytes", self.max_request_bytes, 1 << 30),
@@ -476,6 +480,11 @@ impl Limits {
             ("max_subscriptions", self.max_subscriptions, 1_000_000),
             ("max_history_records", self.max_history_records, 10_000_000),
             ("max_embedding_len", self.max_embedding_len, 100_000_000),
+            (
+                "max_members_per_session",
+                self.max_members_per_session,
+                10_000_000,
+            ),
         ];
         for (name, v, max) in fields {
             if v == 0 || v > max {

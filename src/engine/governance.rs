@@ -136,6 +136,8 @@ impl Session {
         }
         if o.critical_now && o.severity == BreachSeverity::Critical {
             if let Some(e) = self.elevations.revoke_agent(agent) {
+                ctx.hv
+                    .unregister_owner(super::Owned::Elevation, &e.elevation_id);
                 ctx.out.push(
                     EventType::RingDemoted,
                     ctx.now,

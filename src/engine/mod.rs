@@ -261,6 +261,16 @@ impl Hypervisor {
         }
     }
 
+    /// Forgets `id` once its object left the session's tables for good (a revoked or expired
+    /// elevation), so the owner index stays bounded by the per-session caps.
+    pub(crate) fn unregister_owner(&self, kind: Owned, id: &str) {
+        let key = (kind, id.to_owned());
+        let removed = self.owners.write().remove(&key);
+        if let Some(cell) = removed {
+            cell.owned.lock().retain(|k| *k != key);
+        }
+    }
+
     /// True when `id` is already registered for `kind`.
     pub(crate) fn owner_exists(&self, kind: Owned, id: &str) -> bool {
         self.owners.read().contains_key(&(kind, id.to_owned()))
@@ -327,5 +337,46 @@ mod tests {
     fn hypervisor_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Hypervisor>();
+    }
+
+    #[test]
+    fn owner_index_forgets_revoked_and_expired_elevations() {
+        let hv = Hypervisor::new(Config {
+            clock: ClockKind::Manual,
+            ..Config::default()
+        });
+        let call = |m: &str, b: serde_json::Value| -> serde_json::Value {
+            let r = crate::api::call(&hv, m, &b.to_string()).unwrap();
+            serde_json::from_str(&r).unwrap()
+        };
+        call(
+            "session.create",
+            serde_json::json!({"creator_did": "c", "session_id": "s"}),
+        );
+        call(
+            "session.join",
+            serde_json::json!({"session_id": "s", "agent_did": "a", "sigma_raw": 0.55}),
+        );
+        let elevate = serde_json::json!({"session_id": "s", "agent_did": "a", "target_ring": 2, "ttl_seconds": 1});
+        for i in 0..40 {
+            let e = call("ring.elevate", elevate.clone());
+            assert_eq!(hv.owners.read().len(), 1);
+            if i % 2 == 0 {
+                call(
+                    "ring.revoke",
+                    serde_json::json!({"elevation_id": e["elevation_id"]}),
+                );
+            } else {
+                hv.advance_clock(2_000_000).unwrap();
+                call("session.get", serde_json::json!({"session_id": "s"}));
+            }
+            assert!(hv.owners.read().is_empty(), "round {i}");
+        }
+        call("ring.elevate", elevate);
+        call(
+            "session.leave",
+            serde_json::json!({"session_id": "s", "agent_did": "a"}),
+        );
+        assert!(hv.owners.read().is_empty());
     }
 }

@@ -94,9 +94,11 @@ impl Hypervisor {
                 json!({"elevation_id": e.elevation_id, "original_ring": e.original_ring,
                        "elevated_ring": e.elevated_ring, "expires_at": e.expires_at}),
             );
+            // Registered under the session lock, so an expiry can never unregister it first.
+            ctx.hv
+                .register_owner(Owned::Elevation, &e.elevation_id, &cell);
             Ok(e)
         })?;
-        self.register_owner(Owned::Elevation, &e.elevation_id, &cell);
         Ok(e)
     }
 
@@ -105,6 +107,7 @@ impl Hypervisor {
         let cell = self.owner(Owned::Elevation, elevation_id, "elevation_id")?;
         self.with_cell(&cell, trace, |s, ctx| {
             let e = s.elevations.revoke(elevation_id)?;
+            ctx.hv.unregister_owner(Owned::Elevation, elevation_id);
             ctx.out.push(
                 EventType::RingDemoted,
                 ctx.now,

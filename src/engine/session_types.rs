@@ -33,6 +33,10 @@ impl SessionConfigInput {
     /// Applies defaults and validates ranges; errors name `config.<field>`.
     pub fn resolve(self, max_participants_cap: usize) -> Result<SessionConfig> {
         let mut c = SessionConfig::default();
+        // The default (10) never exceeds the engine's cap either.
+        c.max_participants = c
+            .max_participants
+            .min(max_participants_cap.min(1000) as u32);
         if let Some(v) = self.consistency_mode {
             c.consistency_mode = v;
         }

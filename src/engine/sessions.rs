@@ -275,6 +275,19 @@ impl Hypervisor {
                 )
                 .with_detail("agent_did", agent));
             }
+            let max_members = ctx.hv.cfg.limits.max_members_per_session;
+            if s.members.len() >= max_members {
+                return Err(Error::new(
+                    Code::CAPACITY_EXCEEDED,
+                    format!(
+                        "session '{}' has admitted {max_members} agents, departed ones included \
+                         (limits.max_members_per_session)",
+                        s.id
+                    ),
+                )
+                .with_detail("table", "members")
+                .with_detail("limit", max_members));
+            }
             if sigma_eff < s.config.min_sigma_eff && ring != Ring::Sandbox {
                 return Err(Error::new(
                     Code::SIGMA_TOO_LOW,
@@ -480,6 +493,8 @@ impl Session {
     pub(crate) fn release_agent_state(&mut self, agent: &str, ctx: &mut super::Ctx<'_>) {
         self.locks.release_agent(agent);
         if let Some(e) = self.elevations.revoke_agent(agent) {
+            ctx.hv
+                .unregister_owner(super::Owned::Elevation, &e.elevation_id);
             ctx.out.push(
                 EventType::RingDemoted,
                 ctx.now,

@@ -94,7 +94,7 @@ impl Session {
             vouches: VouchBook::new(id.as_str()),
             id,
             consistency_mode: config.consistency_mode,
-            quarantine: QuarantineTable::new(config.max_participants as usize),
+            quarantine: QuarantineTable::new(limits.max_members_per_session),
             config,
             lifecycle: Lifecycle::default(),
             creator_did,
@@ -225,6 +225,8 @@ impl Session {
             }
         }
         for e in self.elevations.expire_due(now) {
+            ctx.hv
+                .unregister_owner(super::Owned::Elevation, &e.elevation_id);
             ctx.out.push(
                 EventType::RingElevationExpired,
                 now,
