@@ -6,7 +6,8 @@
 //!
 //! Environment: `HV_BENCH_SECONDS` (measurement time per cell, default 0.5),
 //! `HV_BENCH_FILTER` (substring of the criterion id to run only some rows), `HV_BENCH_PATH`
-//! (`native` or `abi` to run one column only, e.g. under callgrind).
+//! (`native` or `abi` to run one column only, e.g. under callgrind), `HV_BENCH_CONFIG` (engine
+//! configuration JSON replacing the default bench configuration, for experiments).
 
 mod common;
 

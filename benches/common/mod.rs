@@ -30,6 +30,12 @@ use agent_hypervisor::Hypervisor;
 pub const BENCH_CONFIG: &str =
     r#"{"rate_limits":{"0":[1e9,1e9],"1":[1e9,1e9],"2":[1e9,1e9],"3":[1e9,1e9]}}"#;
 
+/// The engine configuration of every benchmark engine: [`BENCH_CONFIG`], or the JSON in the
+/// environment variable `HV_BENCH_CONFIG` (for experiments, e.g. a smaller `max_events`).
+pub fn bench_config() -> String {
+    std::env::var("HV_BENCH_CONFIG").unwrap_or_else(|_| BENCH_CONFIG.to_owned())
+}
+
 /// Process-wide counter for caller-chosen ids (`bench-<n>`), unique across workloads.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -40,7 +46,7 @@ pub fn next_id() -> u64 {
 
 /// A native engine with the benchmark configuration.
 pub fn native_engine() -> Hypervisor {
-    let cfg = agent_hypervisor::api::parse_config(BENCH_CONFIG).expect("bench config is valid");
+    let cfg = agent_hypervisor::api::parse_config(&bench_config()).expect("bench config is valid");
     Hypervisor::new(cfg)
 }
 
@@ -63,9 +69,9 @@ pub struct Abi {
 unsafe impl Send for Abi {}
 
 impl Abi {
-    /// `hv_create` with [`BENCH_CONFIG`].
+    /// `hv_create` with [`bench_config`].
     pub fn new() -> Abi {
-        let cfg = format!("{BENCH_CONFIG}\0");
+        let cfg = format!("{}\0", bench_config());
         let mut hv: *mut HvHypervisor = ptr::null_mut();
         // SAFETY: `cfg` is NUL-terminated; `hv` is a valid out-pointer; NULL out_json is allowed.
         let st = unsafe { ffi::hv_create(cfg.as_ptr().cast(), &mut hv, ptr::null_mut()) };
@@ -889,7 +895,8 @@ pub fn fill_abi(abi: &mut Abi) {
 }
 
 fn fill_runs() -> usize {
-    agent_hypervisor::Config::default().limits.max_events / EVENTS_PER_PIPELINE + 500
+    let cfg = agent_hypervisor::api::parse_config(&bench_config()).expect("bench config is valid");
+    cfg.limits.max_events / EVENTS_PER_PIPELINE + 500
 }
 
 /// One full pipeline through the C ABI: session `sid` (= `bench-<n>`), saga `saga`.
