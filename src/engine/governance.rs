@@ -15,6 +15,7 @@ use crate::liability::slashing::{slash, SlashResult};
 use crate::model::Ring;
 use crate::observability::events::EventType;
 use crate::rings::breach::BreachSeverity;
+use crate::rings::elevation::Elevation;
 use crate::rings::enforcer::compute_ring;
 use crate::security::rate_limiter::RateDecision;
 
@@ -136,16 +137,7 @@ impl Session {
         }
         if o.critical_now && o.severity == BreachSeverity::Critical {
             if let Some(e) = self.elevations.revoke_agent(agent) {
-                ctx.hv
-                    .unregister_owner(super::Owned::Elevation, &e.elevation_id);
-                ctx.out.push(
-                    EventType::RingDemoted,
-                    ctx.now,
-                    Some(&self.id),
-                    Some(agent),
-                    json!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
-                           "to": e.original_ring, "reason": "elevation revoked: critical breach"}),
-                );
+                self.elevation_ended(&e, "elevation revoked: critical breach", ctx);
             }
             self.demote_to(agent, Ring::Sandbox, "critical ring breach", ctx);
             if ctx.hv.cfg.auto_quarantine {
@@ -159,6 +151,21 @@ impl Session {
                 );
             }
         }
+    }
+
+    /// Bookkeeping for an elevation that was revoked (explicitly, by a kill, a leave or a
+    /// critical breach): its id no longer resolves, and `ring.demoted` reports the drop.
+    pub(crate) fn elevation_ended(&self, e: &Elevation, reason: &str, ctx: &mut Ctx<'_>) {
+        ctx.hv
+            .unregister_owner(super::Owned::Elevation, &e.elevation_id);
+        ctx.out.push(
+            EventType::RingDemoted,
+            ctx.now,
+            Some(&self.id),
+            Some(&e.agent_did),
+            json!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
+                   "to": e.original_ring, "reason": reason}),
+        );
     }
 
     /// Demotes the agent's base ring to `to` if that is less privileged (never promotes).

@@ -107,15 +107,7 @@ impl Hypervisor {
         let cell = self.owner(Owned::Elevation, elevation_id, "elevation_id")?;
         self.with_cell(&cell, trace, |s, ctx| {
             let e = s.elevations.revoke(elevation_id)?;
-            ctx.hv.unregister_owner(Owned::Elevation, elevation_id);
-            ctx.out.push(
-                EventType::RingDemoted,
-                ctx.now,
-                Some(&s.id),
-                Some(&e.agent_did),
-                json!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
-                       "to": e.original_ring, "reason": "elevation revoked"}),
-            );
+            s.elevation_ended(&e, "elevation revoked", ctx);
             Ok(e)
         })
     }

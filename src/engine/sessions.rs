@@ -493,16 +493,7 @@ impl Session {
     pub(crate) fn release_agent_state(&mut self, agent: &str, ctx: &mut super::Ctx<'_>) {
         self.locks.release_agent(agent);
         if let Some(e) = self.elevations.revoke_agent(agent) {
-            ctx.hv
-                .unregister_owner(super::Owned::Elevation, &e.elevation_id);
-            ctx.out.push(
-                EventType::RingDemoted,
-                ctx.now,
-                Some(&self.id),
-                Some(agent),
-                json!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
-                       "to": e.original_ring, "reason": "elevation revoked"}),
-            );
+            self.elevation_ended(&e, "elevation revoked", ctx);
         }
         self.rate.remove(agent, &ctx.hv.rate_buckets);
         self.substitutes.remove(agent);
