@@ -204,14 +204,7 @@ impl Checker {
         required: bool,
         ctx: &str,
     ) -> Option<String> {
-        let s = self.string(obj, key, path, required, ctx)?;
-        match validate_id(s, &format!("{path}.{key}")) {
-            Ok(()) => Some(s.to_owned()),
-            Err(e) => {
-                self.errors.push(format!("{}{ctx}", e.message()));
-                None
-            }
-        }
+        self.checked(obj, key, path, required, ctx, validate_id)
     }
 
     /// A string field holding an API path.
@@ -223,8 +216,21 @@ impl Checker {
         required: bool,
         ctx: &str,
     ) -> Option<String> {
+        self.checked(obj, key, path, required, ctx, validate_api_path)
+    }
+
+    /// A string field that must also pass `check` (which names `<path>.<key>` on failure).
+    fn checked(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+        ctx: &str,
+        check: fn(&str, &str) -> crate::error::Result<()>,
+    ) -> Option<String> {
         let s = self.string(obj, key, path, required, ctx)?;
-        match validate_api_path(s, &format!("{path}.{key}")) {
+        match check(s, &format!("{path}.{key}")) {
             Ok(()) => Some(s.to_owned()),
             Err(e) => {
                 self.errors.push(format!("{}{ctx}", e.message()));
