@@ -9,21 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    checks++;                                                                \
-    if (!(cond)) {                                                           \
-      failures++;                                                            \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);        \
-    }                                                                        \
-  } while (0)
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack && strstr(haystack, needle) != NULL;
-}
+#include "check.h"
 
 static const char *status_name(HvStatus st) {
   static const char *names[] = {"OK",          "INVALID_ARGUMENT", "NOT_FOUND", "INVALID_STATE",
@@ -488,6 +474,5 @@ int main(void) {
   test_callbacks();
   test_destroy_with_live_state();
   test_saga_and_verify_exports();
-  printf("%d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return check_summary();
 }

@@ -8,21 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    checks++;                                                                \
-    if (!(cond)) {                                                           \
-      failures++;                                                            \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);        \
-    }                                                                        \
-  } while (0)
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack && strstr(haystack, needle) != NULL;
-}
+#include "check.h"
 
 /* True when `needle` occurs after `anchor` and before the next `"agent_did"` key. */
 static int field_after(const char *haystack, const char *anchor, const char *needle) {
@@ -321,6 +307,5 @@ int main(void) {
   test_step();
   test_compensate();
   test_fan_out();
-  printf("%d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return check_summary();
 }

@@ -7,38 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    checks++;                                                                \
-    if (!(cond)) {                                                           \
-      failures++;                                                            \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);        \
-    }                                                                        \
-  } while (0)
-
-/* Calls a method, checks the status, returns the owned response (caller frees). */
-static char *call(HvHypervisor *hv, const char *method, const char *req, HvStatus want) {
-  char *out = NULL;
-  HvStatus st = hv_call(hv, method, req, &out);
-  if (st != want) {
-    fprintf(stderr, "  %s(%s) -> %d, wanted %d: %s\n", method, req ? req : "NULL", st, want,
-            out ? out : "(null)");
-  }
-  CHECK(st == want);
-  CHECK(out != NULL);
-  return out;
-}
-
-static void call_free(HvHypervisor *hv, const char *method, const char *req, HvStatus want) {
-  hv_string_free(call(hv, method, req, want));
-}
-
-static int contains(const char *haystack, const char *needle) {
-  return haystack && strstr(haystack, needle) != NULL;
-}
+#include "check.h"
 
 static int32_t trust_provider(const char *agent_did, const char *context_json, void *user_data,
                               double *out_sigma) {
@@ -254,6 +223,5 @@ int main(void) {
   test_errors();
   test_flow();
   test_threads();
-  printf("%d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return check_summary();
 }
