@@ -136,7 +136,7 @@ bench-c: release
 # Bytes per idle session with two participants (counting allocator and RSS).
 bench-mem:
 	@mkdir -p $(BENCH_DIR)
-	$(CARGO) bench --bench memory | tee $(BENCH_DIR)/mem.txt
+	$(CARGO) bench --bench memory --no-default-features | tee $(BENCH_DIR)/mem.txt
 
 # Criterion's statistics for the same operations (short settings for a shared machine).
 bench-criterion:

@@ -10,6 +10,11 @@
 //! session table's own growth (hash map buckets) is included: it is part of what a session
 //! costs.
 
+// The library installs mimalloc as the global allocator in optimized builds (feature
+// `mimalloc`); this bench needs its own counting allocator, so `make bench-mem` builds it with
+// `--no-default-features`. Built with the feature, it only says so.
+#![cfg_attr(all(feature = "mimalloc", not(debug_assertions)), allow(dead_code, unused_imports))]
+
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -61,6 +66,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+#[cfg(not(all(feature = "mimalloc", not(debug_assertions))))]
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
@@ -115,6 +121,10 @@ fn engine(json: &str) -> Hypervisor {
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo bench -- --list` and friends: nothing to list.
+    }
+    if cfg!(all(feature = "mimalloc", not(debug_assertions))) {
+        eprintln!("memory bench: run `cargo bench --bench memory --no-default-features` (make bench-mem)");
+        return;
     }
     let n: usize = std::env::var("HV_MEM_SESSIONS")
         .ok()

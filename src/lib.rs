@@ -60,3 +60,11 @@ pub mod verification;
 pub use config::Config;
 pub use engine::Hypervisor;
 pub use error::{Code, Error, Result, Status};
+
+/// The engine's allocator in optimized builds (feature `mimalloc`, on by default): every
+/// request allocates and frees many small objects, and glibc malloc's free path dominated the
+/// profiles (docs/PERFORMANCE.md). Debug builds keep the system allocator so that valgrind and
+/// the sanitizers see every allocation.
+#[cfg(all(feature = "mimalloc", not(debug_assertions)))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
