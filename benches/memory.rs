@@ -13,7 +13,10 @@
 // The library installs mimalloc as the global allocator in optimized builds (feature
 // `mimalloc`); this bench needs its own counting allocator, so `make bench-mem` builds it with
 // `--no-default-features`. Built with the feature, it only says so.
-#![cfg_attr(all(feature = "mimalloc", not(debug_assertions)), allow(dead_code, unused_imports))]
+#![cfg_attr(
+    all(feature = "mimalloc", not(debug_assertions)),
+    allow(dead_code, unused_imports)
+)]
 
 mod common;
 
@@ -123,7 +126,9 @@ fn main() {
         return; // `cargo bench -- --list` and friends: nothing to list.
     }
     if cfg!(all(feature = "mimalloc", not(debug_assertions))) {
-        eprintln!("memory bench: run `cargo bench --bench memory --no-default-features` (make bench-mem)");
+        eprintln!(
+            "memory bench: run `cargo bench --bench memory --no-default-features` (make bench-mem)"
+        );
         return;
     }
     let n: usize = std::env::var("HV_MEM_SESSIONS")

@@ -61,22 +61,15 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    /// Exactly [`Timestamp::to_rfc3339`]. Years 0–9999 (every realistic clock) are written
-    /// digit by digit; the rest go through chrono's formatter (sign and all).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// The RFC 3339 text for years 0–9999 (every realistic clock), written digit by digit
+    /// without allocating; `None` for the rest, which go through chrono's formatter.
+    fn rfc3339_fast(self) -> Option<[u8; 27]> {
         use chrono::{Datelike, Timelike};
         let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
         let micros = self.0.rem_euclid(Self::MICROS_PER_SEC) as u32;
-        let Some(dt) = chrono::DateTime::from_timestamp(secs, micros * 1000) else {
-            return f.write_str("invalid-time");
-        };
-        let Ok(year) = u32::try_from(dt.year()) else {
-            return write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
-        };
-        if year > 9999 {
-            return write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
-        }
+        let dt = chrono::DateTime::from_timestamp(secs, micros * 1000)?;
+        let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
         let mut b = *b"0000-00-00T00:00:00.000000Z";
         let mut put = |at: usize, len: usize, mut v: u32| {
             for d in b[at..at + len].iter_mut().rev() {
@@ -91,13 +84,48 @@ impl fmt::Display for Timestamp {
         put(14, 2, dt.minute());
         put(17, 2, dt.second());
         put(20, 6, micros);
-        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
+        Some(b)
+    }
+
+    /// Appends the timestamp as a JSON string (`"2026-…Z"`) to `buf`, exactly as it serialises.
+    pub fn write_json(self, buf: &mut Vec<u8>) {
+        match self.rfc3339_fast() {
+            Some(b) => {
+                buf.push(b'"');
+                buf.extend_from_slice(&b);
+                buf.push(b'"');
+            }
+            // Serialising a String into a Vec<u8> cannot fail.
+            None => {
+                let _ = serde_json::to_writer(&mut *buf, &self.to_rfc3339());
+            }
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// Exactly [`Timestamp::to_rfc3339`]. Years 0–9999 (every realistic clock) are written
+    /// digit by digit; the rest go through chrono's formatter (sign and all).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(b) = self.rfc3339_fast() {
+            return f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?);
+        }
+        let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
+        let micros = self.0.rem_euclid(Self::MICROS_PER_SEC) as u32;
+        match chrono::DateTime::from_timestamp(secs, micros * 1000) {
+            Some(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            None => f.write_str("invalid-time"),
+        }
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        match self.rfc3339_fast() {
+            // The fast form is ASCII digits and punctuation only.
+            Some(b) => s.serialize_str(std::str::from_utf8(&b).unwrap_or("invalid-time")),
+            None => s.serialize_str(&self.to_rfc3339()),
+        }
     }
 }
 

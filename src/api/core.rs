@@ -192,7 +192,7 @@ fn events_query(hv: &Hypervisor, req: &str) -> Result<String> {
         agent_did: r.agent_did.as_deref(),
         limit: r.limit,
     });
-    respond(&page)
+    Ok(page.to_json())
 }
 
 fn events_stats(hv: &Hypervisor, req: &str) -> Result<String> {

@@ -90,8 +90,15 @@ pub fn parse<T: DeserializeOwned + Traced>(json: &str) -> Result<T> {
 }
 
 /// Parses any JSON document into `T` with field-path errors (no trace handling).
+///
+/// The well-formed case is parsed once, without path tracking; only a failing document is
+/// parsed again through `serde_path_to_error` to name the field (that tracking allocates a path
+/// segment per key, which every successful request would otherwise pay).
 pub fn parse_value<T: DeserializeOwned>(json: &str) -> Result<T> {
     let json = if json.trim().is_empty() { "{}" } else { json };
+    if let Ok(v) = serde_json::from_str(json) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let v = serde_path_to_error::deserialize(&mut de).map_err(map_serde_error)?;
     de.end().map_err(|e| {

@@ -8,7 +8,6 @@
 //! recording what happened, so a quarantined or ring-3 agent's actions may still be recorded.
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::state::Session;
 use super::{Ctx, Hypervisor, SessionCell};
@@ -322,7 +321,7 @@ impl Hypervisor {
                         ctx.now,
                         Some(&s.id),
                         None,
-                        json!({"collected": collected, "retained_deltas": retained_deltas,
+                        crate::payload!({"collected": collected, "retained_deltas": retained_deltas,
                                "cutoff": cutoff, "tree_size": s.audit.tree_size()}),
                     );
                 }

@@ -3,8 +3,6 @@
 //! quarantine, demotion, slashing and audit capture. Each emits its own events and ledger
 //! entries, so a governed write or saga step is one call into these.
 
-use serde_json::json;
-
 use crate::audit::{Change, Delta};
 use crate::config::DRIFT_SLASH_OMEGA;
 use crate::error::{Code, Error, Result};
@@ -100,7 +98,7 @@ impl Session {
                     ctx.now,
                     Some(&self.id),
                     Some(agent),
-                    json!({"ring": ring, "cost": cost,
+                    crate::payload!({"ring": ring, "cost": cost,
                            "retry_after_ms": e.details().and_then(|d| d.get("retry_after_ms")).cloned()}),
                 );
             }
@@ -130,7 +128,7 @@ impl Session {
                 ctx.now,
                 Some(&self.id),
                 Some(agent),
-                json!({"severity": o.severity, "anomaly": o.anomaly,
+                crate::payload!({"severity": o.severity, "anomaly": o.anomaly,
                        "window_calls": o.window_calls,
                        "breaker_open_until": open_until.map(|t| t.to_rfc3339())}),
             );
@@ -163,7 +161,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             Some(&e.agent_did),
-            json!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
+            crate::payload!({"elevation_id": e.elevation_id, "from": e.elevated_ring,
                    "to": e.original_ring, "reason": reason}),
         );
     }
@@ -184,7 +182,7 @@ impl Session {
             ctx.now,
             Some(&sid),
             Some(agent),
-            json!({"from": from, "to": to, "reason": reason}),
+            crate::payload!({"from": from, "to": to, "reason": reason}),
         );
     }
 
@@ -216,7 +214,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             Some(agent),
-            json!({"quarantine_id": rec.quarantine_id, "reason": rec.reason,
+            crate::payload!({"quarantine_id": rec.quarantine_id, "reason": rec.reason,
                    "expires_at": rec.expires_at, "extended": change.extended}),
         );
         self.ledger(
@@ -289,7 +287,7 @@ impl Session {
                     ctx.now,
                     Some(&self.id),
                     Some(&c.voucher_did),
-                    json!({"vouch_id": c.vouch_id, "vouchee_did": r.vouchee_did, "reason": "slash"}),
+                    crate::payload!({"vouch_id": c.vouch_id, "vouchee_did": r.vouchee_did, "reason": "slash"}),
                 );
             }
         }
@@ -305,12 +303,12 @@ impl Session {
                 self.demote_to(a, target, "slash", ctx);
             }
         }
-        ctx.out.push(
+        ctx.out.push_value(
             EventType::SlashExecuted,
             ctx.now,
             Some(&self.id),
             Some(agent),
-            serde_json::to_value(&result).unwrap_or_default(),
+            &result,
         );
         if ctx.hv.cfg.auto_quarantine {
             let _ = self.quarantine_agent(
@@ -362,7 +360,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             Some(agent),
-            json!({"turn_id": d.turn_id, "delta_id": d.delta_id, "delta_hash": d.delta_hash}),
+            crate::payload!({"turn_id": d.turn_id, "delta_id": d.delta_id, "delta_hash": d.delta_hash}),
         );
         Ok(Some(d))
     }

@@ -2,7 +2,6 @@
 //! and the integrations that act on liability: IATP analysis and drift checks.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ids::{mint, IdKind};
@@ -162,7 +161,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(&rec.voucher_did),
-                json!({"vouch_id": rec.vouch_id, "vouchee_did": rec.vouchee_did,
+                crate::payload!({"vouch_id": rec.vouch_id, "vouchee_did": rec.vouchee_did,
                        "bonded_amount": rec.bonded_amount}),
             );
             let detail = format!("bond {:.4}", rec.bonded_amount);
@@ -200,7 +199,7 @@ impl Hypervisor {
                     ctx.now,
                     Some(&s.id),
                     Some(&rec.voucher_did),
-                    json!({"vouch_id": rec.vouch_id, "vouchee_did": rec.vouchee_did, "reason": "released"}),
+                    crate::payload!({"vouch_id": rec.vouch_id, "vouchee_did": rec.vouchee_did, "reason": "released"}),
                 );
                 s.ledger(ctx, &rec.voucher_did, LedgerEntryType::VouchReleased, 0.0, "released", Some(&rec.vouchee_did));
             }
@@ -288,7 +287,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({"quarantine_id": rec.quarantine_id, "reason": "released"}),
+                crate::payload!({"quarantine_id": rec.quarantine_id, "reason": "released"}),
             );
             s.ledger(
                 ctx,
@@ -359,7 +358,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(&req.agent_did),
-                json!({"drift_score": a.drift_score, "severity": a.severity,
+                crate::payload!({"drift_score": a.drift_score, "severity": a.severity,
                        "action_taken": action_taken, "action_id": req.action_id}),
             );
             Ok(DriftResult {

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::saga_exec::{call_executor, clip_error, StepCall, StepOutcome};
 use super::state::Session;
@@ -143,7 +142,7 @@ impl Session {
                 ctx.now,
                 Some(&self.id),
                 Some(&agent),
-                json!({"saga_id": saga_id, "step_id": id, "attempt": attempt, "error": error,
+                crate::payload!({"saga_id": saga_id, "step_id": id, "attempt": attempt, "error": error,
                        "timed_out": true, "final": true}),
             );
         }
@@ -152,7 +151,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             None,
-            json!({"saga_id": saga_id, "step_ids": &start.step_ids,
+            crate::payload!({"saga_id": saga_id, "step_ids": &start.step_ids,
                    "unavailable": &start.unavailable, "timed_out": &start.timed_out}),
         );
         let escalation = match start.resolved {
@@ -198,7 +197,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             agent.as_deref(),
-            json!({"saga_id": saga_id, "step_id": step_id, "state": p.state,
+            crate::payload!({"saga_id": saga_id, "step_id": step_id, "state": p.state,
                    "remaining": p.remaining}),
         );
         let escalation = match p.resolved {
@@ -236,7 +235,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             None,
-            json!({"saga_id": saga_id, "state": state, "rolled_back": true, "error": error}),
+            crate::payload!({"saga_id": saga_id, "state": state, "rolled_back": true, "error": error}),
         );
         None
     }
@@ -290,7 +289,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             attribution.as_ref().map(|a| a.root_cause_agent.as_str()),
-            json!({"saga_id": saga_id, "error": saga_error,
+            crate::payload!({"saga_id": saga_id, "error": saga_error,
                    "attribution_id": attribution.as_ref().map(|a| a.attribution_id.as_str()),
                    "root_cause_agent": attribution.as_ref().map(|a| a.root_cause_agent.as_str()),
                    "slashed": targets.keys().collect::<Vec<_>>(), "errors": &errors}),
@@ -370,7 +369,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             Some(&r.root_cause_agent),
-            json!({"saga_id": saga_id, "failure_step_id": failure_step_id,
+            crate::payload!({"saga_id": saga_id, "failure_step_id": failure_step_id,
                    "attribution_id": r.attribution_id, "root_cause_agent": r.root_cause_agent,
                    "attributions": r.attributions}),
         );

@@ -252,7 +252,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             Some(&agent),
-            json!({"saga_id": saga_id, "step_id": step_id, "action_id": action_id,
+            crate::payload!({"saga_id": saga_id, "step_id": step_id, "action_id": action_id,
                    "attempt": info.attempt, "deadline": info.deadline,
                    "locks": locks.len()}),
         );
@@ -329,7 +329,7 @@ impl Session {
                 ctx.now,
                 Some(&self.id),
                 Some(&agent),
-                json!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
+                crate::payload!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
                        "execute_api": execute_api, "locks_released": released,
                        "delta": delta.map(|d| json!({"turn_id": d.turn_id,
                                                       "delta_hash": d.delta_hash}))}),
@@ -353,7 +353,7 @@ impl Session {
                 ctx.now,
                 Some(&self.id),
                 Some(&agent),
-                json!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
+                crate::payload!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
                        "error": out.error, "timed_out": out.timed_out,
                        "final": out.final_failure, "retry_after_ms": out.retry_after_ms}),
             );
@@ -505,7 +505,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 None,
-                json!({"saga_id": g.saga_id(), "group_id": g.group_id(), "policy": g.policy(),
+                crate::payload!({"saga_id": g.saga_id(), "group_id": g.group_id(), "policy": g.policy(),
                        "step_ids": &ids, "run": true}),
             );
             Ok(ids)

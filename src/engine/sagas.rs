@@ -13,7 +13,7 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::state::{SagaEntry, Session};
 use super::{Ctx, Hypervisor, Owned, SessionCell};
@@ -177,7 +177,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             None,
-            json!({"saga_id": saga_id, "isolation_level": saga.isolation_level(),
+            crate::payload!({"saga_id": saga_id, "isolation_level": saga.isolation_level(),
                    "steps": saga.steps().len(), "name": name}),
         );
         for g in groups {
@@ -211,7 +211,7 @@ fn push_fanout_started(s: &Session, g: &FanOutGroup, ctx: &mut Ctx<'_>) {
         ctx.now,
         Some(&s.id),
         None,
-        json!({"saga_id": g.saga_id(), "group_id": g.group_id(), "policy": g.policy(),
+        crate::payload!({"saga_id": g.saga_id(), "group_id": g.group_id(), "policy": g.policy(),
                "step_ids": g.step_ids()}),
     );
 }
@@ -361,7 +361,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 None,
-                json!({"saga_id": saga_id, "state": view.state(), "rolled_back": false}),
+                crate::payload!({"saga_id": saga_id, "state": view.state(), "rolled_back": false}),
             );
             Ok(view)
         })
@@ -525,7 +525,7 @@ pub(crate) fn resolve_group(
         ctx.now,
         Some(&s.id),
         None,
-        json!({"saga_id": g.saga_id(), "group_id": group_id, "policy": r.policy,
+        crate::payload!({"saga_id": g.saga_id(), "group_id": group_id, "policy": r.policy,
                "policy_satisfied": r.policy_satisfied, "success_count": r.success_count,
                "failure_count": r.failure_count, "pending_count": r.pending_count,
                "compensation_needed": &r.compensation_needed}),
@@ -547,7 +547,7 @@ pub(crate) fn push_checkpoint_saved(
         ctx.now,
         Some(session_id),
         agent,
-        json!({"saga_id": saga_id, "step_id": step_id, "checkpoint_id": saved.checkpoint_id,
+        crate::payload!({"saga_id": saga_id, "step_id": step_id, "checkpoint_id": saved.checkpoint_id,
                "goal_hash": saved.goal_hash}),
     );
 }

@@ -2,7 +2,6 @@
 //! rate limits, substitutes and the kill switch with step handoff.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::ids::{mint, IdKind};
@@ -91,7 +90,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(&req.agent_did),
-                json!({"elevation_id": e.elevation_id, "original_ring": e.original_ring,
+                crate::payload!({"elevation_id": e.elevation_id, "original_ring": e.original_ring,
                        "elevated_ring": e.elevated_ring, "expires_at": e.expires_at}),
             );
             // Registered under the session lock, so an expiry can never unregister it first.
@@ -275,7 +274,7 @@ impl Hypervisor {
                                 ctx.now,
                                 Some(&s.id),
                                 Some(agent),
-                                json!({"saga_id": saga_id, "step_id": step_id,
+                                crate::payload!({"saga_id": saga_id, "step_id": step_id,
                                        "from_agent": agent, "to_agent": to}),
                             );
                             result.push_handoff(Handoff::handed_off(&saga_id, &step_id, agent, to));
@@ -299,7 +298,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({"kill_id": result.kill_id, "reason": result.reason,
+                crate::payload!({"kill_id": result.kill_id, "reason": result.reason,
                        "handoffs": result.handoffs.len(),
                        "compensation_triggered": result.compensation_triggered}),
             );

@@ -125,7 +125,7 @@ impl Hypervisor {
             now,
             Some(&id),
             Some(&view.creator_did),
-            json!({"config": &view.config, "creator_did": &view.creator_did}),
+            crate::payload!({"config": &view.config, "creator_did": &view.creator_did}),
         );
         self.publish(out, req.trace_id.as_deref());
         Ok(view)
@@ -342,7 +342,7 @@ impl Hypervisor {
                     ctx.now,
                     Some(sid),
                     Some(agent),
-                    json!({"status": verification.status, "transactions_checked": verification.transactions_checked}),
+                    crate::payload!({"status": verification.status, "transactions_checked": verification.transactions_checked}),
                 );
             }
             ctx.out.push(
@@ -350,14 +350,14 @@ impl Hypervisor {
                 ctx.now,
                 Some(sid),
                 Some(agent),
-                json!({"sigma_raw": sigma, "ring": ring}),
+                crate::payload!({"sigma_raw": sigma, "ring": ring}),
             );
             ctx.out.push(
                 EventType::RingAssigned,
                 ctx.now,
                 Some(sid),
                 Some(agent),
-                json!({"ring": ring, "sigma_eff": sigma_eff}),
+                crate::payload!({"ring": ring, "sigma_eff": sigma_eff}),
             );
             Ok(JoinResult {
                 session_id: s.id.clone(),
@@ -393,7 +393,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 None,
-                json!({"participants": s.active_count()}),
+                crate::payload!({"participants": s.active_count()}),
             );
             Ok(s.view(ctx.now))
         })
@@ -429,7 +429,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({}),
+                crate::payload!({}),
             );
             let m = s.member(agent)?;
             Ok(s.participant_view(m, ctx.now))
@@ -515,7 +515,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             None,
-            json!({ "cause": cause }),
+            crate::payload!({ "cause": cause }),
         );
         ctx.hv.archived.lock().push_back(self.id.clone());
         Ok(result)
@@ -547,7 +547,7 @@ impl Session {
                     ctx.now,
                     Some(&self.id),
                     None,
-                    json!({"merkle_root": &merkle_root, "tree_size": tree_size}),
+                    crate::payload!({"merkle_root": &merkle_root, "tree_size": tree_size}),
                 );
                 self.commitment = Some(c);
             }
@@ -569,7 +569,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             None,
-            json!({"participants": self.members.len(), "bonds_released": bonds_released,
+            crate::payload!({"participants": self.members.len(), "bonds_released": bonds_released,
                    "merkle_root": &merkle_root, "tree_size": tree_size}),
         );
         TerminateResult {

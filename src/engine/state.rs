@@ -2,8 +2,6 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use serde_json::json;
-
 use crate::audit::{AuditLog, Commitment};
 use crate::config::Limits;
 use crate::error::{Code, Error, Result};
@@ -212,7 +210,7 @@ impl Session {
                     now,
                     Some(&self.id),
                     Some(&voucher),
-                    json!({"vouch_id": vouch_id, "vouchee_did": vouchee, "reason": "expired"}),
+                    crate::payload!({"vouch_id": vouch_id, "vouchee_did": vouchee, "reason": "expired"}),
                 );
                 self.ledger(
                     ctx,
@@ -232,7 +230,7 @@ impl Session {
                 now,
                 Some(&self.id),
                 Some(&e.agent_did),
-                json!({"elevation_id": e.elevation_id, "elevated_ring": e.elevated_ring,
+                crate::payload!({"elevation_id": e.elevation_id, "elevated_ring": e.elevated_ring,
                        "original_ring": e.original_ring, "expires_at": e.expires_at}),
             );
         }
@@ -242,7 +240,7 @@ impl Session {
                 now,
                 Some(&self.id),
                 Some(&q.agent_did),
-                json!({"quarantine_id": q.quarantine_id, "reason": "expired"}),
+                crate::payload!({"quarantine_id": q.quarantine_id, "reason": "expired"}),
             );
             self.ledger(
                 ctx,

@@ -13,7 +13,6 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 pub(crate) mod locks;
@@ -267,7 +266,7 @@ impl Session {
             ctx.now,
             Some(&self.id),
             Some(agent),
-            json!({"path": d.and_then(|d| d.get("path")),
+            crate::payload!({"path": d.and_then(|d| d.get("path")),
                    "last_writer": d.and_then(|d| d.get("last_writer")),
                    "operation": operation,
                    "isolation_level": self.config.isolation_level}),
@@ -324,7 +323,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({"path": outcome.path, "operation": outcome.operation,
+                crate::payload!({"path": outcome.path, "operation": outcome.operation,
                        "content_hash": outcome.content_hash, "bytes": req.content.len(),
                        "turn_id": delta.as_ref().map(|d| d.turn_id)}),
             );
@@ -374,7 +373,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({"path": outcome.path, "previous_hash": outcome.previous_hash,
+                crate::payload!({"path": outcome.path, "previous_hash": outcome.previous_hash,
                        "turn_id": delta.as_ref().map(|d| d.turn_id)}),
             );
             Ok(VfsDeleteResult { outcome, delta })
@@ -426,7 +425,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({"path": out.path, "operation": "set_permissions",
+                crate::payload!({"path": out.path, "operation": "set_permissions",
                        "allowed_agents": out.allowed_agents,
                        "turn_id": delta.as_ref().map(|d| d.turn_id)}),
             );
@@ -459,7 +458,7 @@ impl Hypervisor {
                     ctx.now,
                     Some(&s.id),
                     Some(agent),
-                    json!({"path": path, "operation": "clear_permissions",
+                    crate::payload!({"path": path, "operation": "clear_permissions",
                            "turn_id": delta.as_ref().map(|d| d.turn_id)}),
                 );
             }
@@ -515,7 +514,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 None,
-                json!({"snapshot_id": id, "files": result.files, "bytes": result.bytes}),
+                crate::payload!({"snapshot_id": id, "files": result.files, "bytes": result.bytes}),
             );
             s.snapshots.insert(id.clone(), snap);
             s.snapshot_order.push_back(id);
@@ -551,7 +550,7 @@ impl Hypervisor {
                 ctx.now,
                 Some(&s.id),
                 Some(agent),
-                json!({"snapshot_id": req.snapshot_id, "files_created": outcome.files_created,
+                crate::payload!({"snapshot_id": req.snapshot_id, "files_created": outcome.files_created,
                        "files_updated": outcome.files_updated,
                        "files_removed": outcome.files_removed,
                        "permissions_changed": outcome.permissions_changed,
