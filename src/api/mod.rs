@@ -169,13 +169,19 @@ fn map_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
 }
 
 /// Serialises a response.
+///
+/// The buffer starts at 512 bytes (most responses fit, so it is not regrown several times) and
+/// keeps one spare byte for the NUL the C ABI appends.
 pub fn respond<T: Serialize + ?Sized>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| {
+    let fail = |e: &dyn std::fmt::Display| {
         Error::new(
             Code::INTERNAL,
             format!("response serialisation failed: {e}"),
         )
-    })
+    };
+    let mut buf = Vec::with_capacity(512);
+    serde_json::to_writer(&mut buf, v).map_err(|e| fail(&e))?;
+    String::from_utf8(buf).map_err(|e| fail(&e))
 }
 
 #[cfg(test)]

@@ -98,11 +98,11 @@ pub(crate) fn guard(
     });
     match r {
         Ok(json) => {
-            write_out(out_json, &json);
+            write_out(out_json, json);
             HvStatus::HV_OK
         }
         Err(e) => {
-            write_out(out_json, &e.to_json().to_string());
+            write_out(out_json, e.to_json().to_string());
             e.status().into()
         }
     }

@@ -23,19 +23,22 @@ pub(crate) fn read_str_opt<'a>(p: *const c_char, field: &str) -> Result<Option<&
         .map_err(|e| Error::field(Code::INVALID_UTF8, field, format!("not valid UTF-8 ({e})")))
 }
 
-/// Allocates a caller-owned copy of `s`.
-pub(crate) fn to_c(s: &str) -> *mut c_char {
+/// Hands `s` to the caller as a NUL-terminated string, reusing its buffer.
+pub(crate) fn to_c(s: String) -> *mut c_char {
     match CString::new(s) {
         Ok(c) => c.into_raw(),
         // JSON never contains raw NUL bytes; keep the contract anyway.
-        Err(_) => CString::new(s.replace('\0', "\\u0000"))
-            .map(CString::into_raw)
-            .unwrap_or(std::ptr::null_mut()),
+        Err(e) => {
+            let s = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\\u0000");
+            CString::new(s)
+                .map(CString::into_raw)
+                .unwrap_or(std::ptr::null_mut())
+        }
     }
 }
 
-/// Writes a caller-owned copy of `s` to `*out` when `out` is not NULL.
-pub(crate) fn write_out(out: *mut *mut c_char, s: &str) {
+/// Writes `s` to `*out` as a caller-owned string when `out` is not NULL.
+pub(crate) fn write_out(out: *mut *mut c_char, s: String) {
     if out.is_null() {
         return;
     }

@@ -243,6 +243,9 @@ impl Outbox {
         agent_did: Option<&str>,
         write_payload: impl FnOnce(&mut Vec<u8>),
     ) {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(512);
+        }
         let buf = &mut self.buf;
         let start = pos(buf);
         buf.extend_from_slice(b"\"event_type\":\"");
