@@ -7,6 +7,7 @@
 
 mod audit;
 mod core;
+pub mod json;
 mod liability;
 mod sagas;
 mod security;
@@ -170,8 +171,8 @@ fn map_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
 
 /// Serialises a response.
 ///
-/// The buffer starts at 512 bytes (most responses fit, so it is not regrown several times) and
-/// keeps one spare byte for the NUL the C ABI appends.
+/// Written by [`json::to_vec`] (byte-identical to serde_json, faster) into a 512-byte buffer,
+/// which most responses fit, so it is not regrown several times.
 pub fn respond<T: Serialize + ?Sized>(v: &T) -> Result<String> {
     let fail = |e: &dyn std::fmt::Display| {
         Error::new(
@@ -179,9 +180,14 @@ pub fn respond<T: Serialize + ?Sized>(v: &T) -> Result<String> {
             format!("response serialisation failed: {e}"),
         )
     };
-    let mut buf = Vec::with_capacity(512);
-    serde_json::to_writer(&mut buf, v).map_err(|e| fail(&e))?;
-    String::from_utf8(buf).map_err(|e| fail(&e))
+    let buf = json::to_vec(v, 512).map_err(|e| fail(&e))?;
+    let s = String::from_utf8(buf).map_err(|e| fail(&e))?;
+    // Every response of every debug-build test is checked against serde_json.
+    #[cfg(debug_assertions)]
+    if let Ok(expected) = serde_json::to_string(v) {
+        assert_eq!(s, expected, "api::json diverged from serde_json");
+    }
+    Ok(s)
 }
 
 #[cfg(test)]
