@@ -49,7 +49,7 @@ type StepFnPtr =
 /// Runs one host callback for `call` and collects its outcome. An invalid result (see
 /// `hv_step_set_result`) fails the attempt whatever the return code.
 fn invoke(hv: &Hypervisor, f: StepFnPtr, ud: UserData, call: &StepCall) -> StepOutcome {
-    let json = match serde_json::to_string(&call.step) {
+    let json = match crate::api::json::to_vec(&call.step, 512) {
         Ok(j) => j,
         Err(e) => return StepOutcome::failure(format!("step serialisation failed: {e}")),
     };
