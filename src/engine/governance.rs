@@ -121,7 +121,12 @@ impl Session {
     ) {
         let max = ctx.hv.cfg.limits.max_breach_history;
         // Keyed by participant DIDs only, so bounded by max_participants.
-        let det = self.breach.entry(agent.to_owned()).or_default();
+        if !self.breach.contains_key(agent) {
+            self.breach.insert(agent.to_owned(), Box::default());
+        }
+        let Some(det) = self.breach.get_mut(agent) else {
+            return;
+        };
         let o = det.record(ctx.now, agent_ring, required, max);
         let open_until = det.open_until(ctx.now);
         if o.tripped_now || o.critical_now {

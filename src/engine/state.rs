@@ -73,11 +73,14 @@ pub struct Session {
     pub(crate) quarantine: QuarantineTable,
     // ---- rings and security
     pub(crate) rate: RateLimiter,
-    pub(crate) breach: HashMap<String, BreachDetector>,
+    /// Boxed for the same reason as `sagas`.
+    pub(crate) breach: HashMap<String, Box<BreachDetector>>,
     pub(crate) elevations: ElevationTable,
     pub(crate) substitutes: SubstitutePool,
     // ---- sagas
-    pub(crate) sagas: HashMap<String, SagaEntry>,
+    /// Boxed: a table slot then costs a pointer, not a whole entry, and a hash table holds at
+    /// least four slots (one saga would otherwise cost four entries).
+    pub(crate) sagas: HashMap<String, Box<SagaEntry>>,
     pub(crate) saga_order: Vec<String>,
     pub(crate) groups: HashMap<String, FanOutGroup>,
 }

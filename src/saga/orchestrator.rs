@@ -156,6 +156,10 @@ impl Saga {
         let step = Step::new(spec, step_id, &self.saga_id)?;
         let pos = self.steps.len();
         self.index.insert(step.step_id.clone(), pos);
+        if self.steps.capacity() == 0 {
+            // A first push would reserve four steps; most sagas hold one or two.
+            self.steps.reserve_exact(1);
+        }
         self.steps.push(step);
         self.steps
             .get(pos)
