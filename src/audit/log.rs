@@ -354,6 +354,12 @@ impl AuditLog {
         }
     }
 
+    /// Releases spare capacity of the retained bodies and the tree (at terminate).
+    pub fn shrink_to_fit(&mut self) {
+        self.deltas.shrink_to_fit();
+        self.tree.shrink_to_fit();
+    }
+
     /// Test-only access to the stored bodies, to simulate tampering.
     #[cfg(test)]
     pub(crate) fn deltas_mut(&mut self) -> &mut Vec<Delta> {

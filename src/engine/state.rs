@@ -280,6 +280,29 @@ impl Session {
         let _ = ctx.hv.ledger.lock().record(agent, entry);
     }
 
+    /// At terminate, after the teardown: an archived session only grows again in rare paths,
+    /// so capacity its tables and vectors were left with by growth is released (contents are
+    /// untouched: everything a read method answers stays). The VFS, lock and bond tables were
+    /// emptied by the teardown; their buffers go here too.
+    pub(crate) fn release_spare_capacity(&mut self) {
+        self.members.shrink_to_fit();
+        self.index.shrink_to_fit();
+        self.actions.shrink_to_fit();
+        self.audit.shrink_to_fit();
+        self.snapshots.shrink_to_fit();
+        self.snapshot_order.shrink_to_fit();
+        for d in self.breach.values_mut() {
+            d.shrink_to_fit();
+        }
+        self.breach.shrink_to_fit();
+        for e in self.sagas.values_mut() {
+            e.saga.shrink_to_fit();
+        }
+        self.sagas.shrink_to_fit();
+        self.saga_order.shrink_to_fit();
+        self.groups.shrink_to_fit();
+    }
+
     pub(crate) fn add_stats(&self, st: &mut Stats) {
         if self.lifecycle.state() == crate::model::SessionState::Active {
             st.active_sessions += 1;

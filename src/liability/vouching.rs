@@ -282,9 +282,12 @@ impl VouchBook {
             r.released_at = Some(now);
             n += 1;
         }
-        self.agents.clear();
-        self.expiry.clear();
+        // Only called at terminate: capacity left over is released too.
+        self.agents = HashMap::new();
+        self.expiry = BinaryHeap::new();
         self.active = 0;
+        self.records.shrink_to_fit();
+        self.by_id.shrink_to_fit();
         n
     }
 

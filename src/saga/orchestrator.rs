@@ -125,6 +125,12 @@ impl Saga {
         })
     }
 
+    /// Releases spare capacity of the step list and its index (at terminate).
+    pub fn shrink_to_fit(&mut self) {
+        self.steps.shrink_to_fit();
+        self.index.shrink_to_fit();
+    }
+
     /// Adds a pending step. The saga must be running (`INVALID_SAGA_STATE`); a saga holds at
     /// most `max_steps` steps (refuse: `CAPACITY_EXCEEDED`, `details.table = "steps"`); a step id
     /// already in the saga is `DUPLICATE_ID`; the spec is validated (see [`StepSpec`]).

@@ -316,10 +316,11 @@ impl RateLimiter {
         existed
     }
 
-    /// Removes every bucket (terminate, drop), returning their slots to the shared budget.
+    /// Removes every bucket and frees the table (terminate), returning their slots to the
+    /// shared budget.
     pub fn clear(&mut self, counter: &AtomicUsize) {
         release_slots(counter, self.buckets.len());
-        self.buckets.clear();
+        self.buckets = HashMap::new();
     }
 }
 
