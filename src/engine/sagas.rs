@@ -245,7 +245,7 @@ impl Hypervisor {
         field: &str,
         cell: &Arc<SessionCell>,
     ) -> Result<()> {
-        match self.owners.write().entry((kind, id.to_owned())) {
+        match self.owners.write().entry(kind, id.to_owned()) {
             Entry::Occupied(_) => Err(Error::new(
                 Code::DUPLICATE_ID,
                 format!("{field}: '{id}' already exists"),
@@ -253,7 +253,7 @@ impl Hypervisor {
             .with_detail("field", field)
             .with_detail(field, id)),
             Entry::Vacant(v) => {
-                cell.owned.lock().push((kind, id.to_owned()));
+                cell.note_owned(kind, id);
                 v.insert(Arc::clone(cell));
                 Ok(())
             }
