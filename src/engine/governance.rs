@@ -345,13 +345,15 @@ impl Session {
         )
     }
 
-    /// Appends an audit delta when the session audits; emits `audit.delta_captured`.
+    /// Appends an audit delta when the session audits; emits `audit.delta_captured`. Returns
+    /// the stored delta (callers copy what they need: all of it for `audit.capture`, its turn
+    /// and hash for a VFS mutation or a step commit).
     pub(crate) fn audit_capture(
         &mut self,
         agent: &str,
         changes: Vec<Change>,
         ctx: &mut Ctx<'_>,
-    ) -> Result<Option<Delta>> {
+    ) -> Result<Option<&Delta>> {
         if !self.config.enable_audit {
             return Ok(None);
         }
@@ -360,8 +362,7 @@ impl Session {
         let delta_id = format!("{}:{}", IdKind::Delta.prefix(), self.audit.tree_size() + 1);
         let d = self
             .audit
-            .append(&self.id, agent, changes, ctx.now, delta_id)?
-            .clone();
+            .append(&self.id, agent, changes, ctx.now, delta_id)?;
         ctx.out.push(
             EventType::AuditDeltaCaptured,
             ctx.now,

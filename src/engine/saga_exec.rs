@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::sagas::{push_checkpoint_saved, resolve_group};
 use super::state::Session;
-use super::{Ctx, Hypervisor, Owned};
+use super::{Ctx, DeltaRef, Hypervisor, Owned};
 use crate::audit::{Change, ChangeOp};
 use crate::config::{FAN_OUT_MAX_CONCURRENCY, STEP_ERROR_MAX_BYTES};
 use crate::error::{Code, Error, Result};
@@ -332,7 +332,14 @@ impl Session {
             };
             // Capacity was checked above; a change path longer than the audit limit (ids are
             // ≤ 256 bytes) cannot happen.
-            let delta = self.audit_capture(&agent, vec![change], ctx).ok().flatten();
+            let delta = self
+                .audit_capture(&agent, vec![change], ctx)
+                .ok()
+                .flatten()
+                .map(|d| DeltaRef {
+                    turn_id: d.turn_id,
+                    delta_hash: d.delta_hash.clone(),
+                });
             ctx.out.push(
                 EventType::SagaStepCommitted,
                 ctx.now,
