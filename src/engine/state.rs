@@ -1,6 +1,6 @@
 //! The per-session state the engine holds behind each session's lock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde_json::json;
 
@@ -18,6 +18,7 @@ use crate::rings::elevation::ElevationTable;
 use crate::saga::checkpoint::CheckpointStore;
 use crate::saga::fan_out::FanOutGroup;
 use crate::saga::orchestrator::Saga;
+use crate::security::id_hash::IdMap;
 use crate::security::kill_switch::SubstitutePool;
 use crate::security::rate_limiter::RateLimiter;
 use crate::session::lifecycle::Lifecycle;
@@ -58,14 +59,14 @@ pub struct Session {
     pub(crate) created_at: Timestamp,
     pub(crate) terminated_at: Option<Timestamp>,
     pub(crate) members: Vec<Member>,
-    pub(crate) index: HashMap<String, usize>,
+    pub(crate) index: IdMap<String, usize>,
     /// The reversibility registry: actions declared at join.
-    pub(crate) actions: HashMap<String, ActionDescriptor>,
+    pub(crate) actions: IdMap<String, ActionDescriptor>,
     // ---- VFS, consistency, audit
     pub(crate) vfs: Vfs,
     pub(crate) locks: LockTable,
     pub(crate) audit: AuditLog,
-    pub(crate) snapshots: HashMap<String, VfsSnapshot>,
+    pub(crate) snapshots: IdMap<String, VfsSnapshot>,
     pub(crate) snapshot_order: VecDeque<String>,
     pub(crate) commitment: Option<Commitment>,
     // ---- liability
@@ -74,15 +75,15 @@ pub struct Session {
     // ---- rings and security
     pub(crate) rate: RateLimiter,
     /// Boxed for the same reason as `sagas`.
-    pub(crate) breach: HashMap<String, Box<BreachDetector>>,
+    pub(crate) breach: IdMap<String, Box<BreachDetector>>,
     pub(crate) elevations: ElevationTable,
     pub(crate) substitutes: SubstitutePool,
     // ---- sagas
     /// Boxed: a table slot then costs a pointer, not a whole entry, and a hash table holds at
     /// least four slots (one saga would otherwise cost four entries).
-    pub(crate) sagas: HashMap<String, Box<SagaEntry>>,
+    pub(crate) sagas: IdMap<String, Box<SagaEntry>>,
     pub(crate) saga_order: Vec<String>,
-    pub(crate) groups: HashMap<String, FanOutGroup>,
+    pub(crate) groups: IdMap<String, FanOutGroup>,
 }
 
 impl Session {
@@ -104,21 +105,21 @@ impl Session {
             created_at: now,
             terminated_at: None,
             members: Vec::new(),
-            index: HashMap::new(),
-            actions: HashMap::new(),
+            index: IdMap::default(),
+            actions: IdMap::default(),
             vfs: Vfs::new(),
             locks: LockTable::new(limits),
             audit: AuditLog::new(limits.max_deltas_per_session),
-            snapshots: HashMap::new(),
+            snapshots: IdMap::default(),
             snapshot_order: VecDeque::new(),
             commitment: None,
             rate: RateLimiter::new(),
-            breach: HashMap::new(),
+            breach: IdMap::default(),
             elevations: ElevationTable::new(),
             substitutes: SubstitutePool::new(),
-            sagas: HashMap::new(),
+            sagas: IdMap::default(),
             saga_order: Vec::new(),
-            groups: HashMap::new(),
+            groups: IdMap::default(),
         }
     }
 
@@ -320,7 +321,7 @@ impl Session {
 /// The members' σ values as the slashing module sees them.
 pub(crate) struct MemberSigmas<'a> {
     pub members: &'a mut [Member],
-    pub index: &'a HashMap<String, usize>,
+    pub index: &'a IdMap<String, usize>,
 }
 
 impl SigmaStore for MemberSigmas<'_> {
