@@ -1,8 +1,9 @@
 //! [`AuditLog`]: one session's hash-chained deltas and their Merkle tree.
 //!
 //! * `append` gives each delta the next 1-based `turn_id`, chains it to the previous delta's
-//!   hash (`parent_hash`, `null` for the first), hashes its canonical JSON into a reused scratch
-//!   buffer and appends the 32 raw hash bytes to the Merkle tree (amortised O(1)).
+//!   hash (`parent_hash`, `null` for the first), hashes its canonical JSON into a thread-local
+//!   scratch buffer (nothing is retained per log) and appends the 32 raw hash bytes to the
+//!   Merkle tree (amortised O(1)).
 //! * Overflow policy: at most `max_deltas` deltas per log, gc'd ones included; beyond that
 //!   `append` is refused with `CAPACITY_EXCEEDED` (an audit trail is never silently truncated).
 //! * `gc` drops the oldest delta *bodies* but keeps every Merkle leaf, so roots and proofs are
@@ -22,6 +23,30 @@ use crate::model::Timestamp;
 
 /// Scratch capacity kept between appends; a larger buffer (after a huge delta) is released.
 const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
+
+thread_local! {
+    /// The canonical-JSON buffer every log on this thread hashes into: one per thread instead
+    /// of one per session, so an archived session retains none and a new session's first
+    /// capture does not grow a buffer from zero.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// SHA-256 of `delta`'s canonical JSON, written into the thread's scratch buffer (a fresh one
+/// if that is unavailable: re-entered, or during thread teardown).
+fn hash_delta(delta: &Delta) -> Hash {
+    SCRATCH
+        .try_with(|cell| {
+            let mut buf = cell.try_borrow_mut().ok()?;
+            let hash = delta.compute_hash(&mut buf);
+            if buf.capacity() > SCRATCH_KEEP_BYTES {
+                *buf = Vec::new();
+            }
+            Some(hash)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| delta.compute_hash(&mut Vec::new()))
+}
 
 /// Result of [`AuditLog::verify`] (`audit.verify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,8 +72,6 @@ pub struct AuditLog {
     dropped_tail: Option<Hash>,
     /// Leaves are SHA-256(0x00 ‖ delta hash bytes), one per turn, never dropped.
     tree: MerkleTree,
-    /// Reused canonical-JSON buffer.
-    scratch: Vec<u8>,
 }
 
 impl AuditLog {
@@ -61,7 +84,6 @@ impl AuditLog {
             dropped: 0,
             dropped_tail: None,
             tree: MerkleTree::new(),
-            scratch: Vec::new(),
         }
     }
 
@@ -102,8 +124,7 @@ impl AuditLog {
             parent_hash,
             delta_hash: String::new(),
         };
-        let hash = delta.compute_hash(&mut self.scratch);
-        self.trim_scratch();
+        let hash = hash_delta(&delta);
         delta.delta_hash = hex::encode(hash);
         self.tree.append(&hash);
         self.deltas.push(delta);
@@ -271,8 +292,7 @@ impl AuditLog {
             return 0;
         };
         // Recomputed from content: a tampered body then fails the anchor's leaf check.
-        self.dropped_tail = Some(last.compute_hash(&mut self.scratch));
-        self.trim_scratch();
+        self.dropped_tail = Some(hash_delta(last));
         self.deltas.drain(..n);
         self.deltas.shrink_to_fit();
         self.dropped += n as u64;
@@ -301,7 +321,6 @@ impl AuditLog {
             }
             (d, _) => return invalid(d.max(1)),
         }
-        let mut buf = Vec::new();
         let mut prev: Option<&Delta> = None;
         let mut turn = self.dropped;
         for d in &self.deltas {
@@ -312,7 +331,7 @@ impl AuditLog {
                 (None, None, None) => true,
                 _ => false,
             };
-            let hash = d.compute_hash(&mut buf);
+            let hash = hash_delta(d);
             if d.turn_id != turn
                 || !parent_ok
                 || !hex_eq(&hash, &d.delta_hash)
@@ -335,11 +354,10 @@ impl AuditLog {
         }
     }
 
-    /// Releases the scratch buffer when a huge delta left it oversized.
-    fn trim_scratch(&mut self) {
-        if self.scratch.capacity() > SCRATCH_KEEP_BYTES {
-            self.scratch = Vec::new();
-        }
+    /// Releases spare capacity of the retained bodies and the tree (at terminate).
+    pub fn shrink_to_fit(&mut self) {
+        self.deltas.shrink_to_fit();
+        self.tree.shrink_to_fit();
     }
 
     /// Test-only access to the stored bodies, to simulate tampering.

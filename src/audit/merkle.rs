@@ -120,6 +120,16 @@ impl MerkleTree {
         index as u64
     }
 
+    /// Releases spare capacity (an archived session's tree no longer grows).
+    pub fn shrink_to_fit(&mut self) {
+        self.leaves.shrink_to_fit();
+        self.frontier.shrink_to_fit();
+        self.levels.shrink_to_fit();
+        for l in &mut self.levels {
+            l.shrink_to_fit();
+        }
+    }
+
     /// The current root: the empty-tree root when empty. O(log n), no leaf is rehashed.
     pub fn root(&self) -> Hash {
         let mut it = self.frontier.iter().rev();

@@ -214,6 +214,7 @@ impl Hypervisor {
             }
             s.require_audit_room(ctx)?;
             s.audit_capture(agent, changes, ctx)?
+                .cloned()
                 .ok_or_else(|| Error::new(Code::INTERNAL, "audit capture returned nothing"))
         })
     }

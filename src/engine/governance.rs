@@ -119,7 +119,12 @@ impl Session {
     ) {
         let max = ctx.hv.cfg.limits.max_breach_history;
         // Keyed by participant DIDs only, so bounded by max_participants.
-        let det = self.breach.entry(agent.to_owned()).or_default();
+        if !self.breach.contains_key(agent) {
+            self.breach.insert(agent.to_owned(), Box::default());
+        }
+        let Some(det) = self.breach.get_mut(agent) else {
+            return;
+        };
         let o = det.record(ctx.now, agent_ring, required, max);
         let open_until = det.open_until(ctx.now);
         if o.tripped_now || o.critical_now {
@@ -338,13 +343,15 @@ impl Session {
         )
     }
 
-    /// Appends an audit delta when the session audits; emits `audit.delta_captured`.
+    /// Appends an audit delta when the session audits; emits `audit.delta_captured`. Returns
+    /// the stored delta (callers copy what they need: all of it for `audit.capture`, its turn
+    /// and hash for a VFS mutation or a step commit).
     pub(crate) fn audit_capture(
         &mut self,
         agent: &str,
         changes: Vec<Change>,
         ctx: &mut Ctx<'_>,
-    ) -> Result<Option<Delta>> {
+    ) -> Result<Option<&Delta>> {
         if !self.config.enable_audit {
             return Ok(None);
         }
@@ -353,8 +360,7 @@ impl Session {
         let delta_id = format!("{}:{}", IdKind::Delta.prefix(), self.audit.tree_size() + 1);
         let d = self
             .audit
-            .append(&self.id, agent, changes, ctx.now, delta_id)?
-            .clone();
+            .append(&self.id, agent, changes, ctx.now, delta_id)?;
         ctx.out.push(
             EventType::AuditDeltaCaptured,
             ctx.now,

@@ -81,14 +81,84 @@ pub struct SessionCell {
     pub(crate) owned: Mutex<Vec<(Owned, String)>>,
 }
 
+impl SessionCell {
+    /// Records a key in `owned` (the first one without the default room for four).
+    fn note_owned(&self, kind: Owned, id: &str) {
+        let mut owned = self.owned.lock();
+        if owned.capacity() == 0 {
+            owned.reserve_exact(1);
+        }
+        owned.push((kind, id.to_owned()));
+    }
+}
+
+/// The owner index: per kind, object id → the session holding it. One table per kind, so a
+/// lookup hashes the caller's `&str` directly instead of building an owned `(kind, id)` key.
+/// SipHash with random keys (std's default) stays: the ids are caller-supplied.
+#[derive(Default)]
+pub(crate) struct OwnerIndex {
+    by_kind: [HashMap<String, Arc<SessionCell>>; 4],
+}
+
+impl OwnerIndex {
+    fn table(&self, kind: Owned) -> &HashMap<String, Arc<SessionCell>> {
+        &self.by_kind[kind as usize]
+    }
+
+    fn table_mut(&mut self, kind: Owned) -> &mut HashMap<String, Arc<SessionCell>> {
+        &mut self.by_kind[kind as usize]
+    }
+
+    /// The session holding `id` of `kind`.
+    pub(crate) fn get(&self, kind: Owned, id: &str) -> Option<&Arc<SessionCell>> {
+        self.table(kind).get(id)
+    }
+
+    /// True when `id` of `kind` is registered.
+    pub(crate) fn contains(&self, kind: Owned, id: &str) -> bool {
+        self.table(kind).contains_key(id)
+    }
+
+    /// Registers (or replaces) `id` of `kind`.
+    pub(crate) fn insert(&mut self, kind: Owned, id: String, cell: Arc<SessionCell>) {
+        self.table_mut(kind).insert(id, cell);
+    }
+
+    /// The entry of `id` of `kind`, for a claim.
+    pub(crate) fn entry(
+        &mut self,
+        kind: Owned,
+        id: String,
+    ) -> std::collections::hash_map::Entry<'_, String, Arc<SessionCell>> {
+        self.table_mut(kind).entry(id)
+    }
+
+    /// Unregisters `id` of `kind`.
+    pub(crate) fn remove(&mut self, kind: Owned, id: &str) -> Option<Arc<SessionCell>> {
+        self.table_mut(kind).remove(id)
+    }
+
+    /// Number of registered ids, all kinds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.by_kind.iter().map(HashMap::len).sum()
+    }
+
+    /// True when no id is registered.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_kind.iter().all(HashMap::is_empty)
+    }
+}
+
 /// Kinds of engine-minted or caller-named objects that live inside a session and are looked
 /// up by their own id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Owned {
-    Saga,
-    Vouch,
-    Elevation,
-    Group,
+    Saga = 0,
+    Vouch = 1,
+    Elevation = 2,
+    Group = 3,
 }
 
 /// Per-call context handed to code that runs under a session lock.
@@ -103,7 +173,7 @@ pub struct Hypervisor {
     pub(crate) cfg: Config,
     pub(crate) clock: Clock,
     pub(crate) sessions: RwLock<HashMap<String, Arc<SessionCell>>>,
-    pub(crate) owners: RwLock<HashMap<(Owned, String), Arc<SessionCell>>>,
+    pub(crate) owners: RwLock<OwnerIndex>,
     pub(crate) events: EventBus,
     pub(crate) trust: RwLock<Option<TrustProvider>>,
     pub(crate) ledger: Mutex<crate::liability::ledger::Ledger>,
@@ -155,7 +225,7 @@ impl Hypervisor {
             cfg,
             clock,
             sessions: RwLock::new(HashMap::new()),
-            owners: RwLock::new(HashMap::new()),
+            owners: RwLock::new(OwnerIndex::default()),
             trust: RwLock::new(None),
             rate_buckets: AtomicUsize::new(0),
             archived: Default::default(),
@@ -229,7 +299,7 @@ impl Hypervisor {
 
     /// Looks up the session owning a saga / vouch / elevation / group.
     pub(crate) fn owner(&self, kind: Owned, id: &str, field: &str) -> Result<Arc<SessionCell>> {
-        if let Some(c) = self.owners.read().get(&(kind, id.to_owned())) {
+        if let Some(c) = self.owners.read().get(kind, id) {
             return Ok(Arc::clone(c));
         }
         crate::ids::validate_id(id, field)?;
@@ -244,19 +314,19 @@ impl Hypervisor {
 
     /// Records that `id` lives in `cell`.
     pub(crate) fn register_owner(&self, kind: Owned, id: &str, cell: &Arc<SessionCell>) {
-        cell.owned.lock().push((kind, id.to_owned()));
+        cell.note_owned(kind, id);
         self.owners
             .write()
-            .insert((kind, id.to_owned()), Arc::clone(cell));
+            .insert(kind, id.to_owned(), Arc::clone(cell));
     }
 
     /// Removes every `owners` entry `cell` registered (on eviction).
     pub(crate) fn forget_owners(&self, cell: &Arc<SessionCell>) {
         let keys = std::mem::take(&mut *cell.owned.lock());
         let mut owners = self.owners.write();
-        for k in keys {
-            if owners.get(&k).is_some_and(|c| Arc::ptr_eq(c, cell)) {
-                owners.remove(&k);
+        for (kind, id) in keys {
+            if owners.get(kind, &id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+                owners.remove(kind, &id);
             }
         }
     }
@@ -264,16 +334,15 @@ impl Hypervisor {
     /// Forgets `id` once its object left the session's tables for good (a revoked or expired
     /// elevation), so the owner index stays bounded by the per-session caps.
     pub(crate) fn unregister_owner(&self, kind: Owned, id: &str) {
-        let key = (kind, id.to_owned());
-        let removed = self.owners.write().remove(&key);
+        let removed = self.owners.write().remove(kind, id);
         if let Some(cell) = removed {
-            cell.owned.lock().retain(|k| *k != key);
+            cell.owned.lock().retain(|(k, i)| *k != kind || i != id);
         }
     }
 
     /// True when `id` is already registered for `kind`.
     pub(crate) fn owner_exists(&self, kind: Owned, id: &str) -> bool {
-        self.owners.read().contains_key(&(kind, id.to_owned()))
+        self.owners.read().contains(kind, id)
     }
 
     /// Runs `f` on a locked session with housekeeping (expiries) applied first, then publishes

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::sagas::{push_checkpoint_saved, resolve_group};
 use super::state::Session;
-use super::{Ctx, Hypervisor, Owned};
+use super::{Ctx, DeltaRef, Hypervisor, Owned};
 use crate::audit::{Change, ChangeOp};
 use crate::config::{FAN_OUT_MAX_CONCURRENCY, STEP_ERROR_MAX_BYTES};
 use crate::error::{Code, Error, Result};
@@ -169,6 +169,15 @@ impl Session {
     /// The checks of `saga.step.begin` in API.md's order, then the begin itself
     /// (`saga.step_started`). `immediate` skips the retry delay (hv_saga_step's own retry
     /// loop under a manual clock).
+    /// A copy of the step as it is now.
+    fn step_clone(&self, saga_id: &str, step_id: &str) -> Result<Step> {
+        self.saga_entry(saga_id)?
+            .saga
+            .step(step_id)
+            .cloned()
+            .ok_or_else(|| Error::new(Code::STEP_NOT_FOUND, "step vanished"))
+    }
+
     fn begin_step_governed(
         &mut self,
         req: &StepBeginRequest,
@@ -323,7 +332,14 @@ impl Session {
             };
             // Capacity was checked above; a change path longer than the audit limit (ids are
             // ≤ 256 bytes) cannot happen.
-            let delta = self.audit_capture(&agent, vec![change], ctx).ok().flatten();
+            let delta = self
+                .audit_capture(&agent, vec![change], ctx)
+                .ok()
+                .flatten()
+                .map(|d| DeltaRef {
+                    turn_id: d.turn_id,
+                    delta_hash: d.delta_hash.clone(),
+                });
             ctx.out.push(
                 EventType::SagaStepCommitted,
                 ctx.now,
@@ -376,6 +392,17 @@ impl Hypervisor {
         })
     }
 
+    /// [`Self::begin_inner`] plus the step as the begin left it, under the same lock (what
+    /// `run_step` hands the executor).
+    fn begin_snapshot(&self, req: &StepBeginRequest, immediate: bool) -> Result<(BeginInfo, Step)> {
+        let cell = self.owner(Owned::Saga, &req.saga_id, "saga_id")?;
+        crate::ids::validate_id(&req.step_id, "step_id")?;
+        self.with_cell(&cell, req.trace_id.as_deref(), |s, ctx| {
+            let info = s.begin_step_governed(req, immediate, ctx)?;
+            Ok((info, s.step_clone(&req.saga_id, &req.step_id)?))
+        })
+    }
+
     /// `saga.step.end`.
     pub fn end_step(&self, req: StepEndRequest) -> Result<EndOutcome> {
         let outcome = StepOutcome {
@@ -398,14 +425,22 @@ impl Hypervisor {
         })
     }
 
-    /// The step as it is now.
-    fn step_snapshot(&self, saga_id: &str, step_id: &str) -> Result<Step> {
-        self.with_saga(saga_id, None, |s, _| {
-            s.saga_entry(saga_id)?
-                .saga
-                .step(step_id)
-                .cloned()
-                .ok_or_else(|| Error::new(Code::STEP_NOT_FOUND, "step vanished"))
+    /// [`Self::end_inner`] plus, unless the step goes back to pending for a retry, the step as
+    /// the end left it, under the same lock (what `run_step` returns or reports).
+    fn end_snapshot(
+        &self,
+        saga_id: &str,
+        step_id: &str,
+        outcome: StepOutcome,
+        trace: Option<&str>,
+    ) -> Result<(EndOutcome, Option<Step>)> {
+        self.with_saga(saga_id, trace, |s, ctx| {
+            let end = s.end_step_governed(saga_id, step_id, outcome, ctx)?;
+            let step = match end.state {
+                StepState::Pending => None,
+                _ => Some(s.step_clone(saga_id, step_id)?),
+            };
+            Ok((end, step))
         })
     }
 
@@ -424,7 +459,7 @@ impl Hypervisor {
         let trace = req.trace_id.as_deref();
         let mut first = true;
         loop {
-            let info = match self.begin_inner(req, manual && !first) {
+            let (info, step) = match self.begin_snapshot(req, manual && !first) {
                 Ok(i) => i,
                 Err(e) if e.code() == Code::RETRY_NOT_DUE && !manual && !first => {
                     // Woke up a little early: wait out the rest.
@@ -440,20 +475,19 @@ impl Hypervisor {
             };
             first = false;
             let call = StepCall {
-                step: self.step_snapshot(&req.saga_id, &req.step_id)?,
+                step,
                 attempt: info.attempt,
                 deadline: info.deadline,
             };
             let outcome = call_executor(exec, &call);
-            let end = self.end_inner(&req.saga_id, &req.step_id, outcome, trace)?;
-            match end.state {
-                StepState::Committed => return self.step_snapshot(&req.saga_id, &req.step_id),
-                StepState::Pending => {
+            let (end, step) = self.end_snapshot(&req.saga_id, &req.step_id, outcome, trace)?;
+            match (end.state, step) {
+                (StepState::Committed, Some(step)) => return Ok(step),
+                (StepState::Pending, _) | (_, None) => {
                     let ms = end.retry_after_ms.unwrap_or(0);
                     self.clock.sleep_ms(i64::try_from(ms).unwrap_or(i64::MAX));
                 }
-                _ => {
-                    let step = self.step_snapshot(&req.saga_id, &req.step_id)?;
+                (_, Some(step)) => {
                     return Err(Error::new(
                         Code::STEP_FAILED,
                         format!(

@@ -125,6 +125,7 @@ impl Session {
     pub(crate) fn saga_entry(&self, saga_id: &str) -> Result<&SagaEntry> {
         self.sagas
             .get(saga_id)
+            .map(|e| &**e)
             .ok_or_else(|| saga_not_found(saga_id))
     }
 
@@ -132,6 +133,7 @@ impl Session {
     pub(crate) fn saga_entry_mut(&mut self, saga_id: &str) -> Result<&mut SagaEntry> {
         self.sagas
             .get_mut(saga_id)
+            .map(|e| &mut **e)
             .ok_or_else(|| saga_not_found(saga_id))
     }
 
@@ -188,10 +190,10 @@ impl Session {
         self.saga_order.push(saga_id.clone());
         self.sagas.insert(
             saga_id.clone(),
-            SagaEntry {
+            Box::new(SagaEntry {
                 checkpoints: CheckpointStore::new(&saga_id),
                 saga,
-            },
+            }),
         );
         Ok(())
     }
@@ -243,7 +245,7 @@ impl Hypervisor {
         field: &str,
         cell: &Arc<SessionCell>,
     ) -> Result<()> {
-        match self.owners.write().entry((kind, id.to_owned())) {
+        match self.owners.write().entry(kind, id.to_owned()) {
             Entry::Occupied(_) => Err(Error::new(
                 Code::DUPLICATE_ID,
                 format!("{field}: '{id}' already exists"),
@@ -251,7 +253,7 @@ impl Hypervisor {
             .with_detail("field", field)
             .with_detail(field, id)),
             Entry::Vacant(v) => {
-                cell.owned.lock().push((kind, id.to_owned()));
+                cell.note_owned(kind, id);
                 v.insert(Arc::clone(cell));
                 Ok(())
             }

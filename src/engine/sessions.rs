@@ -508,6 +508,7 @@ impl Session {
     ) -> Result<TerminateResult> {
         self.lifecycle.apply(SessionEvent::Terminate)?;
         let result = self.teardown(ctx);
+        self.release_spare_capacity();
         self.lifecycle.apply(SessionEvent::Archive)?;
         self.terminated_at = Some(ctx.now);
         ctx.out.push(

@@ -1,6 +1,6 @@
 //! The per-session state the engine holds behind each session's lock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::audit::{AuditLog, Commitment};
 use crate::config::Limits;
@@ -16,6 +16,7 @@ use crate::rings::elevation::ElevationTable;
 use crate::saga::checkpoint::CheckpointStore;
 use crate::saga::fan_out::FanOutGroup;
 use crate::saga::orchestrator::Saga;
+use crate::security::id_hash::IdMap;
 use crate::security::kill_switch::SubstitutePool;
 use crate::security::rate_limiter::RateLimiter;
 use crate::session::lifecycle::Lifecycle;
@@ -56,14 +57,14 @@ pub struct Session {
     pub(crate) created_at: Timestamp,
     pub(crate) terminated_at: Option<Timestamp>,
     pub(crate) members: Vec<Member>,
-    pub(crate) index: HashMap<String, usize>,
+    pub(crate) index: IdMap<String, usize>,
     /// The reversibility registry: actions declared at join.
-    pub(crate) actions: HashMap<String, ActionDescriptor>,
+    pub(crate) actions: IdMap<String, ActionDescriptor>,
     // ---- VFS, consistency, audit
     pub(crate) vfs: Vfs,
     pub(crate) locks: LockTable,
     pub(crate) audit: AuditLog,
-    pub(crate) snapshots: HashMap<String, VfsSnapshot>,
+    pub(crate) snapshots: IdMap<String, VfsSnapshot>,
     pub(crate) snapshot_order: VecDeque<String>,
     pub(crate) commitment: Option<Commitment>,
     // ---- liability
@@ -71,13 +72,16 @@ pub struct Session {
     pub(crate) quarantine: QuarantineTable,
     // ---- rings and security
     pub(crate) rate: RateLimiter,
-    pub(crate) breach: HashMap<String, BreachDetector>,
+    /// Boxed for the same reason as `sagas`.
+    pub(crate) breach: IdMap<String, Box<BreachDetector>>,
     pub(crate) elevations: ElevationTable,
     pub(crate) substitutes: SubstitutePool,
     // ---- sagas
-    pub(crate) sagas: HashMap<String, SagaEntry>,
+    /// Boxed: a table slot then costs a pointer, not a whole entry, and a hash table holds at
+    /// least four slots (one saga would otherwise cost four entries).
+    pub(crate) sagas: IdMap<String, Box<SagaEntry>>,
     pub(crate) saga_order: Vec<String>,
-    pub(crate) groups: HashMap<String, FanOutGroup>,
+    pub(crate) groups: IdMap<String, FanOutGroup>,
 }
 
 impl Session {
@@ -99,21 +103,21 @@ impl Session {
             created_at: now,
             terminated_at: None,
             members: Vec::new(),
-            index: HashMap::new(),
-            actions: HashMap::new(),
+            index: IdMap::default(),
+            actions: IdMap::default(),
             vfs: Vfs::new(),
             locks: LockTable::new(limits),
             audit: AuditLog::new(limits.max_deltas_per_session),
-            snapshots: HashMap::new(),
+            snapshots: IdMap::default(),
             snapshot_order: VecDeque::new(),
             commitment: None,
             rate: RateLimiter::new(),
-            breach: HashMap::new(),
+            breach: IdMap::default(),
             elevations: ElevationTable::new(),
             substitutes: SubstitutePool::new(),
-            sagas: HashMap::new(),
+            sagas: IdMap::default(),
             saga_order: Vec::new(),
-            groups: HashMap::new(),
+            groups: IdMap::default(),
         }
     }
 
@@ -275,6 +279,29 @@ impl Session {
         let _ = ctx.hv.ledger.lock().record(agent, entry);
     }
 
+    /// At terminate, after the teardown: an archived session only grows again in rare paths,
+    /// so capacity its tables and vectors were left with by growth is released (contents are
+    /// untouched: everything a read method answers stays). The VFS, lock and bond tables were
+    /// emptied by the teardown; their buffers go here too.
+    pub(crate) fn release_spare_capacity(&mut self) {
+        self.members.shrink_to_fit();
+        self.index.shrink_to_fit();
+        self.actions.shrink_to_fit();
+        self.audit.shrink_to_fit();
+        self.snapshots.shrink_to_fit();
+        self.snapshot_order.shrink_to_fit();
+        for d in self.breach.values_mut() {
+            d.shrink_to_fit();
+        }
+        self.breach.shrink_to_fit();
+        for e in self.sagas.values_mut() {
+            e.saga.shrink_to_fit();
+        }
+        self.sagas.shrink_to_fit();
+        self.saga_order.shrink_to_fit();
+        self.groups.shrink_to_fit();
+    }
+
     pub(crate) fn add_stats(&self, st: &mut Stats) {
         if self.lifecycle.state() == crate::model::SessionState::Active {
             st.active_sessions += 1;
@@ -292,7 +319,7 @@ impl Session {
 /// The members' σ values as the slashing module sees them.
 pub(crate) struct MemberSigmas<'a> {
     pub members: &'a mut [Member],
-    pub index: &'a HashMap<String, usize>,
+    pub index: &'a IdMap<String, usize>,
 }
 
 impl SigmaStore for MemberSigmas<'_> {

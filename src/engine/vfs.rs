@@ -282,7 +282,7 @@ impl Session {
     ) -> Result<Option<DeltaRef>> {
         Ok(self.audit_capture(agent, changes, ctx)?.map(|d| DeltaRef {
             turn_id: d.turn_id,
-            delta_hash: d.delta_hash,
+            delta_hash: d.delta_hash.clone(),
         }))
     }
 }

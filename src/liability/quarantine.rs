@@ -14,13 +14,14 @@
 //! a new agent beyond it is refused with `CAPACITY_EXCEEDED`.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::MAX_QUARANTINE_SECS;
 use crate::error::{Code, Error, Result};
 use crate::model::Timestamp;
+use crate::security::id_hash::IdMap;
 
 /// Why an agent was quarantined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,7 +87,7 @@ pub struct QuarantineChange {
 /// The quarantines of one session.
 #[derive(Debug)]
 pub struct QuarantineTable {
-    latest: HashMap<String, QuarantineRecord>,
+    latest: IdMap<String, QuarantineRecord>,
     expiry: BinaryHeap<Reverse<(Timestamp, String)>>,
     cap: usize,
 }
@@ -95,7 +96,7 @@ impl QuarantineTable {
     /// An empty table for at most `cap` agents.
     pub fn new(cap: usize) -> QuarantineTable {
         QuarantineTable {
-            latest: HashMap::new(),
+            latest: IdMap::default(),
             expiry: BinaryHeap::new(),
             cap,
         }

@@ -18,13 +18,14 @@
 //! the last sweep.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeSet, BinaryHeap, HashSet};
 
 use serde::Serialize;
 
 use crate::config::{DEFAULT_BOND_PCT, VOUCHER_MIN_SIGMA};
 use crate::error::{Code, Error, Result};
 use crate::model::Timestamp;
+use crate::security::id_hash::IdMap;
 
 /// Slack allowed in the exposure comparison so that float rounding never refuses a bond that
 /// exactly meets the limit.
@@ -88,9 +89,9 @@ struct AgentBonds {
 pub struct VouchBook {
     session_id: String,
     records: Vec<VouchRecord>,
-    by_id: HashMap<String, usize>,
+    by_id: IdMap<String, usize>,
     /// Only agents with at least one active bond have an entry.
-    agents: HashMap<String, AgentBonds>,
+    agents: IdMap<String, AgentBonds>,
     expiry: BinaryHeap<Reverse<(Timestamp, usize)>>,
     active: usize,
 }
@@ -101,8 +102,8 @@ impl VouchBook {
         VouchBook {
             session_id: session_id.into(),
             records: Vec::new(),
-            by_id: HashMap::new(),
-            agents: HashMap::new(),
+            by_id: IdMap::default(),
+            agents: IdMap::default(),
             expiry: BinaryHeap::new(),
             active: 0,
         }
@@ -282,9 +283,12 @@ impl VouchBook {
             r.released_at = Some(now);
             n += 1;
         }
-        self.agents.clear();
-        self.expiry.clear();
+        // Only called at terminate: capacity left over is released too.
+        self.agents = IdMap::default();
+        self.expiry = BinaryHeap::new();
         self.active = 0;
+        self.records.shrink_to_fit();
+        self.by_id.shrink_to_fit();
         n
     }
 

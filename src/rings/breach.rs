@@ -163,6 +163,11 @@ impl BreachDetector {
         BreachDetector::default()
     }
 
+    /// Releases spare window capacity (at terminate); the recorded calls stay.
+    pub fn shrink_to_fit(&mut self) {
+        self.window.shrink_to_fit();
+    }
+
     fn pop_front(&mut self) {
         if let Some(r) = self.window.pop_front() {
             if r.privileged() {

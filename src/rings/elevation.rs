@@ -14,7 +14,7 @@
 //! `expire_due`).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,7 @@ use crate::config::{
 use crate::error::{Code, Error, Result};
 use crate::ids::MAX_API_PATH_BYTES;
 use crate::model::{check_score, Ring, Timestamp};
+use crate::security::id_hash::IdMap;
 
 /// A ring elevation. Serialises to the wire fields of API.md (`elevation_id`, `agent_did`,
 /// `original_ring`, `elevated_ring`, `granted_at`, `expires_at`); `reason`, `attestation` and
@@ -91,9 +92,9 @@ struct AgentSlot {
 #[derive(Debug, Default)]
 pub struct ElevationTable {
     /// Live records: active, or expired and not yet reported. Never revoked.
-    records: HashMap<String, Elevation>,
+    records: IdMap<String, Elevation>,
     /// Agent → its newest live record.
-    by_agent: HashMap<String, AgentSlot>,
+    by_agent: IdMap<String, AgentSlot>,
     /// Min-heap of (expires_at, elevation_id); entries of revoked records are stale and skipped.
     expiry: BinaryHeap<Reverse<(Timestamp, String)>>,
     /// Expired records pruned at the cap before `expire_due` reported them.

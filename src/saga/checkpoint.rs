@@ -4,8 +4,6 @@
 //! one). Saves are only accepted for steps of the saga, so the store never holds more entries
 //! than the saga has steps (itself capped by `max_steps_per_saga`).
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -14,6 +12,7 @@ use super::step::validate_goal;
 use crate::error::{Code, Error, Result};
 use crate::ids::validate_id;
 use crate::model::Timestamp;
+use crate::security::id_hash::IdMap;
 
 /// A saved checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,7 +78,7 @@ pub struct SavedCheckpoint {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckpointStore {
     saga_id: String,
-    by_step: HashMap<String, Checkpoint>,
+    by_step: IdMap<String, Checkpoint>,
 }
 
 /// SHA-256 (lowercase hex) of a goal's UTF-8 bytes.
@@ -92,7 +91,7 @@ impl CheckpointStore {
     pub fn new(saga_id: &str) -> CheckpointStore {
         CheckpointStore {
             saga_id: saga_id.to_owned(),
-            by_step: HashMap::new(),
+            by_step: IdMap::default(),
         }
     }
 

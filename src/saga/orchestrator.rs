@@ -7,8 +7,6 @@
 //! [`Saga::begin_step`], both of which apply the same saga/step checks so nothing can slip in
 //! between. Every state change goes through the transition tables of [`super::state`].
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::state::{SagaEvent, SagaMachine, SagaState, StepEvent, StepState};
@@ -16,6 +14,7 @@ use super::step::{Step, StepSpec};
 use crate::error::{Code, Error, Result};
 use crate::ids::validate_id;
 use crate::model::{IsolationLevel, Timestamp};
+use crate::security::id_hash::IdMap;
 
 /// A saga (API.md §4.5 Saga). Serialises to the wire shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,7 +35,7 @@ pub struct Saga {
     pub(super) compensation_required: bool,
     /// step_id → position in `steps` (steps are never removed, so positions are stable).
     #[serde(skip)]
-    pub(super) index: HashMap<String, usize>,
+    pub(super) index: IdMap<String, usize>,
     /// Steps still in `compensating` while the saga is compensating.
     #[serde(skip)]
     pub(super) open_compensations: usize,
@@ -120,9 +119,15 @@ impl Saga {
             created_at: now,
             completed_at: None,
             compensation_required: false,
-            index: HashMap::new(),
+            index: IdMap::default(),
             open_compensations: 0,
         })
+    }
+
+    /// Releases spare capacity of the step list and its index (at terminate).
+    pub fn shrink_to_fit(&mut self) {
+        self.steps.shrink_to_fit();
+        self.index.shrink_to_fit();
     }
 
     /// Adds a pending step. The saga must be running (`INVALID_SAGA_STATE`); a saga holds at
@@ -156,6 +161,10 @@ impl Saga {
         let step = Step::new(spec, step_id, &self.saga_id)?;
         let pos = self.steps.len();
         self.index.insert(step.step_id.clone(), pos);
+        if self.steps.capacity() == 0 {
+            // A first push would reserve four steps; most sagas hold one or two.
+            self.steps.reserve_exact(1);
+        }
         self.steps.push(step);
         self.steps
             .get(pos)

@@ -4,5 +4,6 @@
 //!   engine-wide bucket budget.
 //! - [`kill_switch`]: kill reasons, handoff records and the per-session substitute pool.
 
+pub(crate) mod id_hash;
 pub mod kill_switch;
 pub mod rate_limiter;

@@ -11,13 +11,13 @@
 //! call [`RateLimiter::remove`] when an agent leaves or is killed and [`RateLimiter::clear`] when
 //! the session is terminated or dropped, so the shared counter stays exact.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
 use crate::error::{Code, Error, Result};
 use crate::model::{Ring, Timestamp};
+use crate::security::id_hash::IdMap;
 
 /// Tolerance for floating-point refill arithmetic: a bucket holding `cost - EPSILON` tokens
 /// still grants `cost` (so 200 ms at 5/s always buys exactly one token).
@@ -161,7 +161,7 @@ fn release_slots(counter: &AtomicUsize, n: usize) {
 /// The rate-limit buckets of one session, keyed by agent DID.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    buckets: HashMap<String, TokenBucket>,
+    buckets: IdMap<String, TokenBucket>,
 }
 
 impl RateLimiter {
@@ -316,10 +316,11 @@ impl RateLimiter {
         existed
     }
 
-    /// Removes every bucket (terminate, drop), returning their slots to the shared budget.
+    /// Removes every bucket and frees the table (terminate), returning their slots to the
+    /// shared budget.
     pub fn clear(&mut self, counter: &AtomicUsize) {
         release_slots(counter, self.buckets.len());
-        self.buckets.clear();
+        self.buckets = IdMap::default();
     }
 }
 
