@@ -64,26 +64,41 @@ impl Timestamp {
 impl Timestamp {
     /// The RFC 3339 text for years 0–9999 (every realistic clock), written digit by digit
     /// without allocating; `None` for the rest, which go through chrono's formatter.
+    ///
+    /// The date and time of day (the first 19 bytes) are cached per thread for the last second
+    /// formatted: a busy engine formats many timestamps within one second.
     fn rfc3339_fast(self) -> Option<[u8; 27]> {
+        thread_local! {
+            static LAST_SECOND: std::cell::Cell<(i64, [u8; 19])> =
+                const { std::cell::Cell::new((i64::MIN, [0; 19])) };
+        }
         let secs = self.0.div_euclid(Self::MICROS_PER_SEC);
         let micros = self.0.rem_euclid(Self::MICROS_PER_SEC) as u32;
-        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        let year = u32::try_from(year).ok().filter(|y| *y <= 9999)?;
-        let sod = secs.rem_euclid(86_400) as u32;
         let mut b = *b"0000-00-00T00:00:00.000000Z";
-        let mut put = |at: usize, len: usize, mut v: u32| {
+        let put = |b: &mut [u8; 27], at: usize, len: usize, mut v: u32| {
             for d in b[at..at + len].iter_mut().rev() {
                 *d = b'0' + (v % 10) as u8;
                 v /= 10;
             }
         };
-        put(0, 4, year);
-        put(5, 2, month);
-        put(8, 2, day);
-        put(11, 2, sod / 3600);
-        put(14, 2, sod / 60 % 60);
-        put(17, 2, sod % 60);
-        put(20, 6, micros);
+        let (cached_secs, prefix) = LAST_SECOND.with(std::cell::Cell::get);
+        if cached_secs == secs {
+            b[..19].copy_from_slice(&prefix);
+        } else {
+            let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+            let year = u32::try_from(year).ok().filter(|y| *y <= 9999)?;
+            let sod = secs.rem_euclid(86_400) as u32;
+            put(&mut b, 0, 4, year);
+            put(&mut b, 5, 2, month);
+            put(&mut b, 8, 2, day);
+            put(&mut b, 11, 2, sod / 3600);
+            put(&mut b, 14, 2, sod / 60 % 60);
+            put(&mut b, 17, 2, sod % 60);
+            let mut p = [0u8; 19];
+            p.copy_from_slice(&b[..19]);
+            LAST_SECOND.with(|c| c.set((secs, p)));
+        }
+        put(&mut b, 20, 6, micros);
         Some(b)
     }
 
@@ -522,6 +537,14 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ];
+        // Runs within one second and across second, day and year boundaries exercise the
+        // per-thread cache of the last second formatted.
+        for base in [1_767_225_599_000_000i64, 951_868_799_999_000, -1_000_000] {
+            for k in 0..40 {
+                cases.push(base + k * 99_999);
+                cases.push(base + k * 99_999);
+            }
+        }
         for _ in 0..10_000 {
             x ^= x << 13;
             x ^= x >> 7;

@@ -48,6 +48,29 @@ pub fn to_vec<T: Serialize + ?Sized>(
     Ok(w.buf)
 }
 
+/// Appends `v` as compact JSON to `buf`. On error `buf` may hold a partial value; callers
+/// truncate back to their mark.
+pub fn write_into<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    v: &T,
+) -> std::result::Result<(), WriteError> {
+    let mut w = Writer {
+        buf: std::mem::take(buf),
+    };
+    let r = v.serialize(&mut w);
+    *buf = w.buf;
+    r
+}
+
+/// Appends `s` as a JSON string literal to `buf`, exactly as serde_json writes it.
+pub fn write_str(buf: &mut Vec<u8>, s: &str) {
+    let mut w = Writer {
+        buf: std::mem::take(buf),
+    };
+    w.str(s);
+    *buf = w.buf;
+}
+
 /// The serializer: appends to `buf`.
 struct Writer {
     buf: Vec<u8>,
@@ -726,6 +749,15 @@ mod tests {
         same("a");
         same(&vec![json!({}), json!([]), json!(1u64 << 63)]);
         same(&Some(crate::model::Timestamp(1_767_225_600_000_001)));
+    }
+
+    #[test]
+    fn write_into_appends() {
+        let mut buf = b"[".to_vec();
+        write_into(&mut buf, &json!({"a": "b\n"})).unwrap();
+        buf.push(b',');
+        write_str(&mut buf, "q\"");
+        assert_eq!(buf, br#"[{"a":"b\n"},"q\"""#);
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Commitment {
     ) -> Self {
         Commitment {
             session_id: session_id.into(),
-            merkle_root: hex::encode(root),
+            merkle_root: super::hex32(root),
             tree_size,
             participant_dids,
             committed_at,

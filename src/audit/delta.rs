@@ -170,10 +170,9 @@ pub fn write_canonical(buf: &mut Vec<u8>, c: &DeltaContent<'_>) {
     buf.push(b'}');
 }
 
-/// A JSON string literal, escaped by serde_json.
+/// A JSON string literal, escaped exactly as serde_json escapes it.
 fn push_str(buf: &mut Vec<u8>, s: &str) {
-    // Serialising a &str into a Vec<u8> cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, s);
+    crate::api::json::write_str(buf, s);
 }
 
 fn push_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {

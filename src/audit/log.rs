@@ -112,7 +112,7 @@ impl AuditLog {
         }
         let parent_hash = match self.deltas.last() {
             Some(prev) => Some(prev.delta_hash.clone()),
-            None => self.dropped_tail.map(hex::encode),
+            None => self.dropped_tail.as_ref().map(super::hex32),
         };
         let mut delta = Delta {
             delta_id,
@@ -125,7 +125,7 @@ impl AuditLog {
             delta_hash: String::new(),
         };
         let hash = hash_delta(&delta);
-        delta.delta_hash = hex::encode(hash);
+        delta.delta_hash = super::hex32(&hash);
         self.tree.append(&hash);
         self.deltas.push(delta);
         self.deltas

@@ -54,9 +54,9 @@ impl InclusionProof {
         InclusionProof {
             leaf_index,
             tree_size,
-            leaf_hash: hex::encode(leaf_hash),
+            leaf_hash: super::hex32(leaf_hash),
             audit_path: path.iter().map(hex::encode).collect(),
-            root: hex::encode(root),
+            root: super::hex32(root),
         }
     }
 
@@ -87,8 +87,8 @@ impl ConsistencyProof {
         ConsistencyProof {
             first_size,
             second_size,
-            first_root: hex::encode(first_root),
-            second_root: hex::encode(second_root),
+            first_root: super::hex32(first_root),
+            second_root: super::hex32(second_root),
             proof: proof.iter().map(hex::encode).collect(),
         }
     }

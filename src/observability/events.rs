@@ -144,7 +144,7 @@ impl PayloadWriter<'_> {
         self.buf.extend_from_slice(key.as_bytes());
         self.buf.extend_from_slice(b"\":");
         let mark = self.buf.len();
-        if serde_json::to_writer(&mut *self.buf, value).is_err() {
+        if crate::api::json::write_into(self.buf, value).is_err() {
             self.buf.truncate(mark);
             self.buf.extend_from_slice(b"null");
         }
@@ -187,8 +187,7 @@ pub struct Outbox {
 }
 
 fn push_json_str(buf: &mut Vec<u8>, s: &str) {
-    // Serialising a &str into a Vec<u8> cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, s);
+    crate::api::json::write_str(buf, s);
 }
 
 fn pos(buf: &[u8]) -> u32 {
@@ -228,7 +227,7 @@ impl Outbox {
     ) {
         self.push_with(event_type, timestamp, session_id, agent_did, |buf| {
             let mark = buf.len();
-            if serde_json::to_writer(&mut *buf, value).is_err() || buf.get(mark) != Some(&b'{') {
+            if crate::api::json::write_into(buf, value).is_err() || buf.get(mark) != Some(&b'{') {
                 buf.truncate(mark);
                 buf.extend_from_slice(b"{}");
             }
