@@ -100,6 +100,28 @@ impl Writer {
         }
     }
 
+    /// `{"variant":` followed by an open compound.
+    fn variant(&mut self, variant: &str, opening: &[u8], close: &'static [u8]) -> Compound<'_> {
+        self.buf.push(b'{');
+        self.str(variant);
+        Compound::open(self, opening, close, false)
+    }
+
+    fn num(
+        &mut self,
+        quoted: bool,
+        f: impl FnOnce(&mut CompactFormatter, &mut Vec<u8>) -> std::io::Result<()>,
+    ) -> R {
+        if quoted {
+            self.buf.push(b'"');
+        }
+        self.fmt(f)?;
+        if quoted {
+            self.buf.push(b'"');
+        }
+        Ok(())
+    }
+
     fn fmt(
         &mut self,
         f: impl FnOnce(&mut CompactFormatter, &mut Vec<u8>) -> std::io::Result<()>,
@@ -118,7 +140,22 @@ struct Compound<'a> {
     raw: bool,
 }
 
-impl Compound<'_> {
+impl<'a> Compound<'a> {
+    /// Writes `opening`; an `empty` compound is closed at once (`[]`, `{}`), as serde_json does
+    /// for a known length of 0.
+    fn open(w: &'a mut Writer, opening: &[u8], close: &'static [u8], empty: bool) -> Self {
+        w.buf.extend_from_slice(opening);
+        if empty {
+            w.buf.extend_from_slice(close);
+        }
+        Compound {
+            w,
+            first: true,
+            close: if empty { b"" } else { close },
+            raw: false,
+        }
+    }
+
     fn sep(&mut self) {
         if !self.first {
             self.w.buf.push(b',');
@@ -143,6 +180,26 @@ impl Compound<'_> {
     }
 }
 
+/// The integer serializer methods: `$w` is the [`Writer`], `$quoted` whether the number is a
+/// map key (quoted, as serde_json writes integer keys).
+macro_rules! integer_methods {
+    ($s:ident => $w:expr, $quoted:expr) => {
+        integer_methods!(@each $s => $w, $quoted;
+            serialize_i8: i8 => write_i8, serialize_i16: i16 => write_i16,
+            serialize_i32: i32 => write_i32, serialize_i64: i64 => write_i64,
+            serialize_i128: i128 => write_i128, serialize_u8: u8 => write_u8,
+            serialize_u16: u16 => write_u16, serialize_u32: u32 => write_u32,
+            serialize_u64: u64 => write_u64, serialize_u128: u128 => write_u128);
+    };
+    (@each $s:ident => $w:expr, $quoted:expr; $($method:ident : $t:ty => $write:ident),*) => {
+        $(
+            fn $method($s, v: $t) -> R {
+                $w.num($quoted, |f, b| f.$write(b, v))
+            }
+        )*
+    };
+}
+
 impl<'a> ser::Serializer for &'a mut Writer {
     type Ok = ();
     type Error = WriteError;
@@ -159,36 +216,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> R {
-        self.fmt(|f, b| f.write_i8(b, v))
-    }
-    fn serialize_i16(self, v: i16) -> R {
-        self.fmt(|f, b| f.write_i16(b, v))
-    }
-    fn serialize_i32(self, v: i32) -> R {
-        self.fmt(|f, b| f.write_i32(b, v))
-    }
-    fn serialize_i64(self, v: i64) -> R {
-        self.fmt(|f, b| f.write_i64(b, v))
-    }
-    fn serialize_i128(self, v: i128) -> R {
-        self.fmt(|f, b| f.write_i128(b, v))
-    }
-    fn serialize_u8(self, v: u8) -> R {
-        self.fmt(|f, b| f.write_u8(b, v))
-    }
-    fn serialize_u16(self, v: u16) -> R {
-        self.fmt(|f, b| f.write_u16(b, v))
-    }
-    fn serialize_u32(self, v: u32) -> R {
-        self.fmt(|f, b| f.write_u32(b, v))
-    }
-    fn serialize_u64(self, v: u64) -> R {
-        self.fmt(|f, b| f.write_u64(b, v))
-    }
-    fn serialize_u128(self, v: u128) -> R {
-        self.fmt(|f, b| f.write_u128(b, v))
-    }
+    integer_methods!(self => self, false);
     fn serialize_f32(self, v: f32) -> R {
         if v.is_finite() {
             self.fmt(|f, b| f.write_f32(b, v))
@@ -254,22 +282,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(())
     }
     fn serialize_seq(self, len: Option<usize>) -> std::result::Result<Compound<'a>, WriteError> {
-        self.buf.push(b'[');
-        if len == Some(0) {
-            self.buf.push(b']');
-            return Ok(Compound {
-                w: self,
-                first: true,
-                close: b"",
-                raw: false,
-            });
-        }
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]",
-            raw: false,
-        })
+        Ok(Compound::open(self, b"[", b"]", len == Some(0)))
     }
     fn serialize_tuple(self, len: usize) -> std::result::Result<Compound<'a>, WriteError> {
         self.serialize_seq(Some(len))
@@ -288,33 +301,10 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         _len: usize,
     ) -> std::result::Result<Compound<'a>, WriteError> {
-        self.buf.push(b'{');
-        self.str(variant);
-        self.buf.extend_from_slice(b":[");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]}",
-            raw: false,
-        })
+        Ok(self.variant(variant, b":[", b"]}"))
     }
     fn serialize_map(self, len: Option<usize>) -> std::result::Result<Compound<'a>, WriteError> {
-        self.buf.push(b'{');
-        if len == Some(0) {
-            self.buf.push(b'}');
-            return Ok(Compound {
-                w: self,
-                first: true,
-                close: b"",
-                raw: false,
-            });
-        }
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}",
-            raw: false,
-        })
+        Ok(Compound::open(self, b"{", b"}", len == Some(0)))
     }
     fn serialize_struct(
         self,
@@ -329,13 +319,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
                 raw: true,
             });
         }
-        self.buf.push(b'{');
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}",
-            raw: false,
-        })
+        Ok(Compound::open(self, b"{", b"}", false))
     }
     fn serialize_struct_variant(
         self,
@@ -344,62 +328,54 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         _len: usize,
     ) -> std::result::Result<Compound<'a>, WriteError> {
-        self.buf.push(b'{');
-        self.str(variant);
-        self.buf.extend_from_slice(b":{");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}}",
-            raw: false,
-        })
+        Ok(self.variant(variant, b":{", b"}}"))
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> R {
-        self.sep();
-        v.serialize(&mut *self.w)
-    }
-    fn end(self) -> R {
-        Compound::end(self)
-    }
+/// The element/field methods of serde's sequence-like and struct-like compound traits, which
+/// all write `,`-separated values (struct fields with their `"key":` first).
+macro_rules! compound_impls {
+    ($($tr:ident :: $method:ident),* ; $($str:ident),*) => {
+        $(
+            impl ser::$tr for Compound<'_> {
+                type Ok = ();
+                type Error = WriteError;
+                fn $method<T: ?Sized + Serialize>(&mut self, v: &T) -> R {
+                    self.sep();
+                    v.serialize(&mut *self.w)
+                }
+                fn end(self) -> R {
+                    Compound::end(self)
+                }
+            }
+        )*
+        $(
+            impl ser::$str for Compound<'_> {
+                type Ok = ();
+                type Error = WriteError;
+                fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, v: &T) -> R {
+                    if self.raw {
+                        return v.serialize(RawCopy(&mut *self.w));
+                    }
+                    self.field_key(key);
+                    v.serialize(&mut *self.w)
+                }
+                fn end(self) -> R {
+                    Compound::end(self)
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> R {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> R {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> R {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> R {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> R {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> R {
-        Compound::end(self)
-    }
-}
+compound_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field;
+    SerializeStruct,
+    SerializeStructVariant
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -418,33 +394,6 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, v: &T) -> R {
-        if self.raw {
-            return v.serialize(RawCopy(&mut *self.w));
-        }
-        self.field_key(key);
-        v.serialize(&mut *self.w)
-    }
-    fn end(self) -> R {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, v: &T) -> R {
-        self.field_key(key);
-        v.serialize(&mut *self.w)
-    }
-    fn end(self) -> R {
-        Compound::end(self)
-    }
-}
-
 /// Serialises map keys the way serde_json does: strings as strings; integers, bools and chars
 /// quoted; anything else is an error.
 struct MapKey<'a>(&'a mut Writer);
@@ -454,19 +403,6 @@ struct RawCopy<'a>(&'a mut Writer);
 
 fn key_error() -> WriteError {
     WriteError("key must be a string".into())
-}
-
-macro_rules! quoted_numbers {
-    ($($method:ident : $t:ty => $write:ident),* $(,)?) => {
-        $(
-            fn $method(self, v: $t) -> R {
-                self.0.buf.push(b'"');
-                self.0.fmt(|f, b| f.$write(b, v))?;
-                self.0.buf.push(b'"');
-                Ok(())
-            }
-        )*
-    };
 }
 
 macro_rules! refuse {
@@ -481,6 +417,16 @@ macro_rules! refuse {
 
 macro_rules! refuse_compound {
     ($err:expr) => {
+        type Ok = ();
+        type Error = WriteError;
+        type SerializeSeq = ser::Impossible<(), WriteError>;
+        type SerializeTuple = ser::Impossible<(), WriteError>;
+        type SerializeTupleStruct = ser::Impossible<(), WriteError>;
+        type SerializeTupleVariant = ser::Impossible<(), WriteError>;
+        type SerializeMap = ser::Impossible<(), WriteError>;
+        type SerializeStruct = ser::Impossible<(), WriteError>;
+        type SerializeStructVariant = ser::Impossible<(), WriteError>;
+
         fn serialize_seq(
             self,
             _: Option<usize>,
@@ -544,16 +490,6 @@ macro_rules! refuse_compound {
 }
 
 impl ser::Serializer for MapKey<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    type SerializeSeq = ser::Impossible<(), WriteError>;
-    type SerializeTuple = ser::Impossible<(), WriteError>;
-    type SerializeTupleStruct = ser::Impossible<(), WriteError>;
-    type SerializeTupleVariant = ser::Impossible<(), WriteError>;
-    type SerializeMap = ser::Impossible<(), WriteError>;
-    type SerializeStruct = ser::Impossible<(), WriteError>;
-    type SerializeStructVariant = ser::Impossible<(), WriteError>;
-
     fn serialize_str(self, v: &str) -> R {
         self.0.str(v);
         Ok(())
@@ -575,30 +511,14 @@ impl ser::Serializer for MapKey<'_> {
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> R {
         v.serialize(self)
     }
-    quoted_numbers! {
-        serialize_i8: i8 => write_i8, serialize_i16: i16 => write_i16,
-        serialize_i32: i32 => write_i32, serialize_i64: i64 => write_i64,
-        serialize_i128: i128 => write_i128, serialize_u8: u8 => write_u8,
-        serialize_u16: u16 => write_u16, serialize_u32: u32 => write_u32,
-        serialize_u64: u64 => write_u64, serialize_u128: u128 => write_u128,
-    }
+    integer_methods!(self => self.0, true);
     fn serialize_f32(self, v: f32) -> R {
-        if !v.is_finite() {
-            return Err(key_error());
-        }
-        self.0.buf.push(b'"');
-        self.0.fmt(|f, b| f.write_f32(b, v))?;
-        self.0.buf.push(b'"');
-        Ok(())
+        let finite = v.is_finite().then_some(()).ok_or_else(key_error);
+        finite.and_then(|()| self.0.num(true, |f, b| f.write_f32(b, v)))
     }
     fn serialize_f64(self, v: f64) -> R {
-        if !v.is_finite() {
-            return Err(key_error());
-        }
-        self.0.buf.push(b'"');
-        self.0.fmt(|f, b| f.write_f64(b, v))?;
-        self.0.buf.push(b'"');
-        Ok(())
+        let finite = v.is_finite().then_some(()).ok_or_else(key_error);
+        finite.and_then(|()| self.0.num(true, |f, b| f.write_f64(b, v)))
     }
     refuse! { key_error();
         serialize_bytes(&[u8]), serialize_none(),
@@ -611,16 +531,6 @@ impl ser::Serializer for MapKey<'_> {
 }
 
 impl ser::Serializer for RawCopy<'_> {
-    type Ok = ();
-    type Error = WriteError;
-    type SerializeSeq = ser::Impossible<(), WriteError>;
-    type SerializeTuple = ser::Impossible<(), WriteError>;
-    type SerializeTupleStruct = ser::Impossible<(), WriteError>;
-    type SerializeTupleVariant = ser::Impossible<(), WriteError>;
-    type SerializeMap = ser::Impossible<(), WriteError>;
-    type SerializeStruct = ser::Impossible<(), WriteError>;
-    type SerializeStructVariant = ser::Impossible<(), WriteError>;
-
     fn serialize_str(self, v: &str) -> R {
         self.0.buf.extend_from_slice(v.as_bytes());
         Ok(())
