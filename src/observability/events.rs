@@ -180,10 +180,48 @@ struct Pending {
 
 /// Events collected while serving one request; published after locks are released. Each event
 /// is written as JSON into one buffer as it is pushed, so publishing only copies bytes.
-#[derive(Debug, Default)]
+///
+/// The buffers are recycled per thread: a new outbox takes the thread's spare ones and a
+/// dropped outbox (published or not) hands them back, cleared, unless a large request grew
+/// them past [`OUTBOX_KEEP_BYTES`].
+#[derive(Debug)]
 pub struct Outbox {
     buf: Vec<u8>,
     events: Vec<Pending>,
+}
+
+/// Outbox buffers above this size are freed instead of being kept for the thread's next request.
+const OUTBOX_KEEP_BYTES: usize = 64 * 1024;
+
+type SpareBuffers = (Vec<u8>, Vec<Pending>);
+
+thread_local! {
+    static SPARE_OUTBOX: std::cell::Cell<SpareBuffers> = const {
+        std::cell::Cell::new((Vec::new(), Vec::new()))
+    };
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        let (buf, events) = SPARE_OUTBOX
+            .try_with(std::cell::Cell::take)
+            .unwrap_or_default();
+        Outbox { buf, events }
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        if self.buf.capacity() > OUTBOX_KEEP_BYTES || self.events.capacity() > 1024 {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut events = std::mem::take(&mut self.events);
+        buf.clear();
+        events.clear();
+        // During thread teardown the slot may be gone: the buffers are then simply freed.
+        let _ = SPARE_OUTBOX.try_with(|c| c.set((buf, events)));
+    }
 }
 
 fn push_json_str(buf: &mut Vec<u8>, s: &str) {
@@ -821,6 +859,26 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&page.to_json()).unwrap();
         assert_eq!(v["next_seq"], 2);
         assert_eq!(v["events"][0]["session_id"], "s\"1");
+    }
+
+    #[test]
+    fn outbox_buffers_are_recycled_empty() {
+        let mut o = outbox(3, EventType::VfsWrite);
+        let cap = o.buf.capacity();
+        assert!(cap > 0 && o.len() == 3);
+        o.events.shrink_to_fit();
+        drop(o);
+        let fresh = Outbox::default();
+        assert!(fresh.is_empty() && fresh.buf.is_empty());
+        assert_eq!(
+            fresh.buf.capacity(),
+            cap,
+            "the dropped outbox's buffer is reused"
+        );
+        let mut big = Outbox::default();
+        big.buf.reserve(OUTBOX_KEEP_BYTES * 2);
+        drop(big);
+        assert!(Outbox::default().buf.capacity() <= OUTBOX_KEEP_BYTES);
     }
 
     #[test]
