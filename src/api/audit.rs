@@ -23,7 +23,7 @@ pub(super) const METHODS: &[(&str, Handler)] = &[
 ];
 
 fn audit_capture(hv: &Hypervisor, req: &str) -> Result<String> {
-    respond(&hv.audit_capture_changes(parse::<CaptureRequest>(req)?)?)
+    hv.audit_capture_with(parse::<CaptureRequest>(req)?, respond)
 }
 
 fn audit_deltas(hv: &Hypervisor, req: &str) -> Result<String> {

@@ -200,6 +200,16 @@ impl Session {
 impl Hypervisor {
     /// `audit.capture`: appends a delta of explicit changes (module docs for who may).
     pub fn audit_capture_changes(&self, req: CaptureRequest) -> Result<Delta> {
+        self.audit_capture_with(req, |d| Ok(d.clone()))
+    }
+
+    /// [`Self::audit_capture_changes`], handing the stored delta to `f` (under the session
+    /// lock: `f` must not call host code) instead of cloning it; the C ABI serialises it there.
+    pub fn audit_capture_with<R>(
+        &self,
+        req: CaptureRequest,
+        f: impl FnOnce(&Delta) -> Result<R>,
+    ) -> Result<R> {
         if req.changes.is_empty() {
             return Err(Error::invalid("changes", "must hold at least one change"));
         }
@@ -213,9 +223,10 @@ impl Hypervisor {
                 return Err(audit_disabled(&s.id));
             }
             s.require_audit_room(ctx)?;
-            s.audit_capture(agent, changes, ctx)?
-                .cloned()
-                .ok_or_else(|| Error::new(Code::INTERNAL, "audit capture returned nothing"))
+            let delta = s
+                .audit_capture(agent, changes, ctx)?
+                .ok_or_else(|| Error::new(Code::INTERNAL, "audit capture returned nothing"))?;
+            f(delta)
         })
     }
 
