@@ -10,7 +10,7 @@ RELEASE_LIB := target/release
 VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite --show-leak-kinds=definite
 
-.PHONY: all build release header demo test bootstrap fmt-check clippy cargo-test c-test \
+.PHONY: all build release header demo test bootstrap fmt-check clippy cargo-test c-test release-smoke \
         go-test csharp-test cpp-test bench bench-c clean fuzz fuzz-smoke fuzz-build
 
 all: build
@@ -33,7 +33,7 @@ demo: release
 	./target/c/quickstart
 
 # ---------------------------------------------------------------- test
-test: bootstrap fmt-check clippy cargo-test c-test fuzz-smoke go-test csharp-test cpp-test
+test: bootstrap fmt-check clippy cargo-test c-test release-smoke fuzz-smoke go-test csharp-test cpp-test
 	@echo "make test: all suites passed"
 
 bootstrap:
@@ -62,6 +62,18 @@ c-test: build
 	$(CC) $(CFLAGS) $(INCLUDE) examples/quickstart.c -o target/c/quickstart_debug \
 	    -L$(DEBUG_LIB) -lagent_hypervisor -Wl,-rpath,$(CURDIR)/$(DEBUG_LIB) -lpthread
 	$(VALGRIND) ./target/c/quickstart_debug > /dev/null
+
+# The shipped configuration: the release library (optimized, mimalloc as its allocator) runs
+# the C ABI test programs and the quickstart (no valgrind: it cannot see mimalloc's heap).
+release-smoke: release
+	@mkdir -p target/c-release
+	@set -e; for src in tests/c/*.c examples/quickstart.c; do \
+	  bin=target/c-release/$$(basename $$src .c); \
+	  $(CC) $(CFLAGS) $(INCLUDE) $$src -o $$bin -L$(RELEASE_LIB) -lagent_hypervisor \
+	      -Wl,-rpath,$(CURDIR)/$(RELEASE_LIB) -lpthread; \
+	  echo "== release $$src"; ./$$bin > target/c-release/$$(basename $$src .c).log \
+	      || { tail -n 40 target/c-release/$$(basename $$src .c).log; exit 1; }; \
+	done
 
 go-test: build
 	@if [ -d bindings/go ]; then $(MAKE) -C bindings/go test; else echo "go-test: no bindings/go yet"; fi
