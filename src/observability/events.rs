@@ -610,7 +610,9 @@ impl EventBus {
                 let seq = log.next_seq;
                 log.next_seq += 1;
                 log.total += 1;
-                log.type_counts[p.event_type as usize] += 1;
+                if let Some(n) = log.type_counts.get_mut(p.event_type as usize) {
+                    *n += 1;
+                }
                 if log.recs.len() >= self.cap {
                     log.evict_one();
                 }
@@ -618,30 +620,34 @@ impl EventBus {
                 let seq_str = num.format(seq).as_bytes();
                 let body = buf.get(p.start as usize..p.payload as usize).unwrap_or(b"");
                 let payload = buf.get(p.payload as usize..p.end as usize).unwrap_or(b"{}");
-                let len = 8
-                    + seq_str.len()
-                    + 17
-                    + seq_str.len()
-                    + 2
+                const SEQ: &[u8] = b"{\"seq\":";
+                const EVENT_ID: &[u8] = b",\"event_id\":\"evt:";
+                const END_ID: &[u8] = b"\",";
+                const PAYLOAD: &[u8] = b",\"payload\":";
+                let len = SEQ.len()
+                    + EVENT_ID.len()
+                    + 2 * seq_str.len()
+                    + END_ID.len()
                     + body.len()
                     + trace_json.len()
-                    + 11
+                    + PAYLOAD.len()
                     + payload.len()
                     + 1;
                 let (chunk_no, chunk) = log.chunk_for(len);
                 let d = &mut chunk.data;
                 let off = d.len();
-                d.extend_from_slice(b"{\"seq\":");
+                d.extend_from_slice(SEQ);
                 d.extend_from_slice(seq_str);
-                d.extend_from_slice(b",\"event_id\":\"evt:");
+                d.extend_from_slice(EVENT_ID);
                 d.extend_from_slice(seq_str);
-                d.extend_from_slice(b"\",");
+                d.extend_from_slice(END_ID);
                 let body_at = d.len() - off;
                 d.extend_from_slice(body);
                 d.extend_from_slice(&trace_json);
-                d.extend_from_slice(b",\"payload\":");
+                d.extend_from_slice(PAYLOAD);
                 d.extend_from_slice(payload);
                 d.push(b'}');
+                debug_assert_eq!(d.len() - off, len, "record length computed exactly");
                 chunk.live += 1;
                 let rel = |r: Option<(u32, u32)>| {
                     r.map_or((0, 0), |(a, b)| (a - p.start + body_at as u32, b - a))
