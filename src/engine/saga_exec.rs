@@ -468,7 +468,7 @@ impl Session {
         if out.state == StepState::Committed {
             let content_hash = out.result.as_ref().map(|r| {
                 let bytes = serde_json::to_vec(r).unwrap_or_default();
-                hex::encode(Sha256::digest(&bytes))
+                super::hex32(&Sha256::digest(&bytes).into())
             });
             let change = Change {
                 path: saga_change_path(saga_id, step_id),
