@@ -366,7 +366,7 @@ impl Hypervisor {
                 sigma_raw: sigma,
                 sigma_eff,
                 consistency_mode: s.consistency_mode,
-                verification: verification.clone(),
+                verification,
                 admission: Admission {
                     recommendation: profile.recommendation,
                     risk_score: profile.risk_score,
