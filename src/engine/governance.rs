@@ -12,7 +12,7 @@ use crate::liability::quarantine::{QuarantineReason, QuarantineRecord};
 use crate::liability::slashing::{slash, SlashResult};
 use crate::model::Ring;
 use crate::observability::events::EventType;
-use crate::rings::breach::BreachSeverity;
+use crate::rings::breach::{BreachDetector, BreachSeverity};
 use crate::rings::elevation::Elevation;
 use crate::rings::enforcer::compute_ring;
 use crate::security::rate_limiter::RateDecision;
@@ -79,8 +79,25 @@ impl Session {
         cost: f64,
         ctx: &mut Ctx<'_>,
     ) -> Result<RateDecision> {
-        let m = self.member(agent)?;
-        let ring = self.effective_ring(m, ctx.now);
+        self.rate_limit_at(agent, None, cost, ctx)
+    }
+
+    /// [`Self::rate_limit`] at the agent's effective ring when the caller already has it
+    /// (`Some`, the ring at `ctx.now`), else looked up.
+    pub(crate) fn rate_limit_at(
+        &mut self,
+        agent: &str,
+        known_ring: Option<Ring>,
+        cost: f64,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<RateDecision> {
+        let ring = match known_ring {
+            Some(r) => r,
+            None => {
+                let m = self.member(agent)?;
+                self.effective_ring(m, ctx.now)
+            }
+        };
         let cfg = &ctx.hv.cfg;
         let r = self.rate.check(
             agent,
@@ -118,15 +135,21 @@ impl Session {
         ctx: &mut Ctx<'_>,
     ) {
         let max = ctx.hv.cfg.limits.max_breach_history;
-        // Keyed by participant DIDs only, so bounded by max_participants.
-        if !self.breach.contains_key(agent) {
-            self.breach.insert(agent.to_owned(), Box::default());
-        }
-        let Some(det) = self.breach.get_mut(agent) else {
-            return;
+        // Keyed by participant DIDs only, so bounded by max_participants. One lookup once the
+        // agent has a detector.
+        let record = |det: &mut BreachDetector| {
+            let o = det.record(ctx.now, agent_ring, required, max);
+            (o, det.open_until(ctx.now))
         };
-        let o = det.record(ctx.now, agent_ring, required, max);
-        let open_until = det.open_until(ctx.now);
+        let (o, open_until) = match self.breach.get_mut(agent) {
+            Some(det) => record(det),
+            None => {
+                let mut det = Box::<BreachDetector>::default();
+                let r = record(&mut det);
+                self.breach.insert(agent.to_owned(), det);
+                r
+            }
+        };
         if o.tripped_now || o.critical_now {
             ctx.out.push(
                 EventType::RingBreachDetected,
@@ -357,7 +380,16 @@ impl Session {
         }
         // Delta ids are `delta:<turn_id>`: unique within the session (the only scope a delta is
         // addressed in) and deterministic, so an audit chain is reproducible from its inputs.
-        let delta_id = format!("{}:{}", IdKind::Delta.prefix(), self.audit.tree_size() + 1);
+        let delta_id = {
+            let prefix = IdKind::Delta.prefix();
+            let mut n = itoa::Buffer::new();
+            let n = n.format(self.audit.tree_size() + 1);
+            let mut id = String::with_capacity(prefix.len() + 1 + n.len());
+            id.push_str(prefix);
+            id.push(':');
+            id.push_str(n);
+            id
+        };
         let d = self
             .audit
             .append(&self.id, agent, changes, ctx.now, delta_id)?;

@@ -21,10 +21,12 @@ use crate::audit::{Change, ChangeOp};
 use crate::config::{FAN_OUT_MAX_CONCURRENCY, STEP_ERROR_MAX_BYTES};
 use crate::error::{Code, Error, Result};
 use crate::ids::{mint, IdKind};
+use crate::model::Ring;
 use crate::model::{SessionState, Timestamp};
 use crate::observability::events::EventType;
 use crate::rings::enforcer::{check, CheckInput};
 use crate::saga::fan_out::FanOutResult;
+use crate::saga::orchestrator::Begun;
 use crate::saga::{BeginInfo, EndOutcome, Intent, Step, StepState};
 use crate::session::locks::LockIntent;
 
@@ -157,6 +159,39 @@ pub(crate) fn call_executor(
         .unwrap_or_else(|_| StepOutcome::failure("executor panicked"))
 }
 
+/// What [`Session::begin_plan`] found: the step's position, its action's required ring and ω,
+/// and the intent locks it needs.
+struct BeginPlan {
+    pos: usize,
+    required: Ring,
+    omega: f64,
+    locks: Vec<(String, LockIntent)>,
+}
+
+/// What [`Session::end_plan`] found: the step's position and whether the end commits it.
+#[derive(Clone, Copy)]
+struct EndPlan {
+    pos: usize,
+    committing: bool,
+}
+
+/// What an end needs of the step, read before the end changes it.
+struct StepKeys<'a> {
+    agent: &'a str,
+    goal: Option<&'a str>,
+    execute_api: &'a str,
+}
+
+/// The audit path of a step commit: `/saga/<saga_id>/<step_id>`.
+fn saga_change_path(saga_id: &str, step_id: &str) -> String {
+    let mut p = String::with_capacity("/saga//".len() + saga_id.len() + step_id.len());
+    p.push_str("/saga/");
+    p.push_str(saga_id);
+    p.push('/');
+    p.push_str(step_id);
+    p
+}
+
 fn lock_intent(i: Intent) -> LockIntent {
     match i {
         Intent::Read => LockIntent::Read,
@@ -166,38 +201,18 @@ fn lock_intent(i: Intent) -> LockIntent {
 }
 
 impl Session {
-    /// The checks of `saga.step.begin` in API.md's order, then the begin itself
-    /// (`saga.step_started`). `immediate` skips the retry delay (hv_saga_step's own retry
-    /// loop under a manual clock).
-    /// A copy of the step as it is now.
-    fn step_clone(&self, saga_id: &str, step_id: &str) -> Result<Step> {
-        self.saga_entry(saga_id)?
-            .saga
-            .step(step_id)
-            .cloned()
-            .ok_or_else(|| Error::new(Code::STEP_NOT_FOUND, "step vanished"))
-    }
-
-    fn begin_step_governed(
-        &mut self,
+    /// The saga and step checks of `saga.step.begin` ((1) saga running, (2) step pending and
+    /// retry due), then what the rest of the begin needs of the step: its position, required
+    /// ring and ω, and its intent locks (serializable sagas). Also returns the step.
+    fn begin_plan(
+        &self,
         req: &StepBeginRequest,
         immediate: bool,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<BeginInfo> {
-        let (saga_id, step_id) = (req.saga_id.as_str(), req.step_id.as_str());
-        // (1) saga running, (2) step pending and retry due.
-        let e = self.saga_entry(saga_id)?;
-        if immediate {
-            e.saga.check_begin_immediate(step_id, ctx.now)?;
-        } else {
-            e.saga.check_begin(step_id, ctx.now)?;
-        }
-        let step = e
-            .saga
-            .step(step_id)
-            .ok_or_else(|| Error::new(Code::INTERNAL, "step vanished"))?;
-        let agent = step.agent_did().to_owned();
-        let action_id = step.action_id().to_owned();
+        now: Timestamp,
+    ) -> Result<(BeginPlan, &Step)> {
+        let e = self.saga_entry(&req.saga_id)?;
+        let pos = e.saga.check_begin_position(&req.step_id, now, immediate)?;
+        let step = e.saga.step_by_pos(pos)?;
         let (required, omega) = self.step_action_profile(step);
         let locks: Vec<(String, LockIntent)> = if e.saga.isolation_level().requires_locks() {
             step.resources()
@@ -207,26 +222,103 @@ impl Session {
         } else {
             Vec::new()
         };
+        let plan = BeginPlan {
+            pos,
+            required,
+            omega,
+            locks,
+        };
+        Ok((plan, step))
+    }
+
+    /// `saga.step.begin`: the checks in API.md's order, then the begin itself
+    /// (`saga.step_started`). `immediate` skips the retry delay (hv_saga_step's own retry
+    /// loop under a manual clock).
+    fn begin_step_governed(
+        &mut self,
+        req: &StepBeginRequest,
+        immediate: bool,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Begun> {
+        let (plan, step) = self.begin_plan(req, immediate, ctx.now)?;
+        let agent = step.agent_did().to_owned();
+        let action_id = step.action_id().to_owned();
+        self.begin_planned(req, immediate, plan, &agent, &action_id, ctx)
+    }
+
+    /// [`Self::begin_step_governed`] plus the step as the begin left it, written into `buf`
+    /// when the caller has one (an earlier copy of the step: no allocation), else into a new
+    /// copy. The copy also lends the agent and action ids the begin needs.
+    fn begin_step_snapshot(
+        &mut self,
+        req: &StepBeginRequest,
+        immediate: bool,
+        buf: Option<Step>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(Begun, Step)> {
+        let (plan, step) = self.begin_plan(req, immediate, ctx.now)?;
+        let pos = plan.pos;
+        let mut copy = match buf {
+            Some(mut b) => {
+                b.refresh_from(step);
+                b
+            }
+            None => step.clone(),
+        };
+        let begun = self.begin_planned(
+            req,
+            immediate,
+            plan,
+            copy.agent_did(),
+            copy.action_id(),
+            ctx,
+        )?;
+        copy.refresh_from(self.saga_entry(&req.saga_id)?.saga.step_by_pos(pos)?);
+        Ok((begun, copy))
+    }
+
+    /// The begin after [`Self::begin_plan`]: (3) session active, (4) agent not killed, active,
+    /// not quarantined, (5) breaker, (6) rate limit, (7) ring check (recorded by the breach
+    /// detector), (8) intent locks, then the step begins.
+    // The event lines borrow `agent` as they did when it was an owned copy.
+    #[allow(clippy::needless_borrow)]
+    fn begin_planned(
+        &mut self,
+        req: &StepBeginRequest,
+        immediate: bool,
+        plan: BeginPlan,
+        agent: &str,
+        action_id: &str,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Begun> {
+        let (saga_id, step_id) = (req.saga_id.as_str(), req.step_id.as_str());
+        let BeginPlan {
+            pos,
+            required,
+            omega,
+            locks,
+        } = plan;
         // (3) session active.
         self.lifecycle
             .require(&[SessionState::Active], "saga.step.begin")?;
-        // (4) agent: not killed, active, not quarantined.
-        self.require_actor(&agent, ctx)?;
-        // (5) breaker.
-        self.require_breaker_closed(&agent, ctx)?;
-        // (6) rate limit.
-        self.rate_limit(&agent, 1.0, ctx)?;
-        // (7) ring check for the step's action, recorded by the breach detector.
-        let m = self.member(&agent)?;
+        // (4) agent: not killed, active, not quarantined. Its effective ring and σ_eff are
+        // read here: nothing below changes them before the ring check.
+        let m = self.require_actor(agent, ctx)?;
         let agent_ring = self.effective_ring(m, ctx.now);
+        let sigma_eff = self.sigma_eff(m, omega);
+        // (5) breaker.
+        self.require_breaker_closed(agent, ctx)?;
+        // (6) rate limit.
+        self.rate_limit_at(agent, Some(agent_ring), 1.0, ctx)?;
+        // (7) ring check for the step's action, recorded by the breach detector.
         let result = check(CheckInput {
             required_ring: required,
             agent_ring,
-            sigma_eff: self.sigma_eff(m, omega),
+            sigma_eff,
             has_consensus: req.has_consensus.unwrap_or(false),
             has_sre_witness: req.has_sre_witness.unwrap_or(false),
         });
-        self.record_ring_call(&agent, agent_ring, result.required_ring, ctx);
+        self.record_ring_call(agent, agent_ring, result.required_ring, ctx);
         if !result.allowed {
             return Err(Error::new(
                 Code::RING_DENIED,
@@ -235,21 +327,16 @@ impl Session {
                     result.reason
                 ),
             )
-            .with_detail("agent_did", agent.as_str())
+            .with_detail("agent_did", agent)
             .with_detail("step_id", step_id)
             .with_detail("check", serde_json::to_value(&result).unwrap_or_default()));
         }
         // (8) intent locks (serializable sagas), held until the step ends.
         if !locks.is_empty() {
-            self.acquire_step_locks(&agent, saga_id, step_id, &locks)?;
+            self.acquire_step_locks(agent, saga_id, step_id, &locks)?;
         }
         let saga = &mut self.saga_entry_mut(saga_id)?.saga;
-        let begun = if immediate {
-            saga.begin_step_immediate(step_id, ctx.now)
-        } else {
-            saga.begin_step(step_id, ctx.now)
-        };
-        let info = match begun {
+        let info = match saga.begin_at(pos, step_id, ctx.now, immediate) {
             Ok(i) => i,
             Err(e) => {
                 self.release_step_locks(saga_id, step_id);
@@ -268,6 +355,23 @@ impl Session {
         Ok(info)
     }
 
+    /// The step an end is for: its position, and whether this end commits it (`ok`, executing
+    /// and within its deadline). Also returns the step.
+    fn end_plan(
+        &self,
+        saga_id: &str,
+        step_id: &str,
+        ok: bool,
+        now: Timestamp,
+    ) -> Result<(EndPlan, &Step)> {
+        let saga = &self.saga_entry(saga_id)?.saga;
+        let pos = saga.step_position(step_id)?;
+        let step = saga.step_by_pos(pos)?;
+        let committing =
+            ok && step.state() == StepState::Executing && step.deadline().is_none_or(|d| now <= d);
+        Ok((EndPlan { pos, committing }, step))
+    }
+
     /// `saga.step.end`: deadline, commit (locks released, audit delta, checkpoint) or failure
     /// (retry scheduling or final failure).
     fn end_step_governed(
@@ -277,24 +381,66 @@ impl Session {
         outcome: StepOutcome,
         ctx: &mut Ctx<'_>,
     ) -> Result<EndOutcome> {
-        let step = self
-            .saga_entry(saga_id)?
-            .saga
-            .step(step_id)
-            .ok_or_else(|| {
-                Error::new(
-                    Code::STEP_NOT_FOUND,
-                    format!("step '{step_id}' not found in saga '{saga_id}'"),
-                )
-                .with_detail("step_id", step_id)
-                .with_detail("saga_id", saga_id)
-            })?;
+        let (plan, step) = self.end_plan(saga_id, step_id, outcome.ok, ctx.now)?;
         let agent = step.agent_did().to_owned();
         let goal = step.checkpoint_goal().map(str::to_owned);
         let execute_api = step.execute_api().to_owned();
-        let committing = outcome.ok
-            && step.state() == StepState::Executing
-            && step.deadline().is_none_or(|d| ctx.now <= d);
+        let keys = StepKeys {
+            agent: &agent,
+            goal: goal.as_deref(),
+            execute_api: &execute_api,
+        };
+        let mut out = self.end_planned(saga_id, step_id, plan, outcome, keys, ctx)?;
+        out.step_id = step_id.to_owned();
+        Ok(out)
+    }
+
+    /// [`Self::end_step_governed`] for `hv_saga_step`, except that the outcome's `step_id` is
+    /// left empty: `snap` (the copy of the step its begin took) is brought up to date and lends
+    /// the agent, goal and execute API the end needs, then, unless the step goes back to
+    /// pending for a retry, is brought up to date again (the step as the end left it).
+    fn end_step_snapshot(
+        &mut self,
+        saga_id: &str,
+        step_id: &str,
+        outcome: StepOutcome,
+        snap: &mut Step,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<EndOutcome> {
+        let (plan, step) = self.end_plan(saga_id, step_id, outcome.ok, ctx.now)?;
+        let pos = plan.pos;
+        snap.refresh_from(step);
+        let keys = StepKeys {
+            agent: snap.agent_did(),
+            goal: snap.checkpoint_goal(),
+            execute_api: snap.execute_api(),
+        };
+        let out = self.end_planned(saga_id, step_id, plan, outcome, keys, ctx)?;
+        if out.state != StepState::Pending {
+            snap.refresh_from(self.saga_entry(saga_id)?.saga.step_by_pos(pos)?);
+        }
+        Ok(out)
+    }
+
+    /// The end after [`Self::end_plan`], with the step's agent, checkpoint goal and execute API
+    /// (as they were before the end) in `keys`.
+    // The event lines borrow `agent` as they did when it was an owned copy.
+    #[allow(clippy::needless_borrow)]
+    fn end_planned(
+        &mut self,
+        saga_id: &str,
+        step_id: &str,
+        plan: EndPlan,
+        outcome: StepOutcome,
+        keys: StepKeys<'_>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<EndOutcome> {
+        let EndPlan { pos, committing } = plan;
+        let StepKeys {
+            agent,
+            goal,
+            execute_api,
+        } = keys;
         // Fail closed before mutating: a commit must be auditable.
         let max_deltas = ctx.hv.cfg.limits.max_deltas_per_session;
         if committing && self.config.enable_audit && self.audit.tree_size() >= max_deltas as u64 {
@@ -310,8 +456,8 @@ impl Session {
             .with_detail("limit", max_deltas));
         }
         let base = ctx.hv.cfg.retry_base_delay_ms;
-        let out = self.saga_entry_mut(saga_id)?.saga.end_step(
-            step_id,
+        let out = self.saga_entry_mut(saga_id)?.saga.end_at(
+            pos,
             outcome.ok,
             outcome.result,
             outcome.error.map(clip_error),
@@ -322,10 +468,10 @@ impl Session {
         if out.state == StepState::Committed {
             let content_hash = out.result.as_ref().map(|r| {
                 let bytes = serde_json::to_vec(r).unwrap_or_default();
-                hex::encode(Sha256::digest(&bytes))
+                super::hex32(&Sha256::digest(&bytes).into())
             });
             let change = Change {
-                path: format!("/saga/{saga_id}/{step_id}"),
+                path: saga_change_path(saga_id, step_id),
                 operation: ChangeOp::Add,
                 content_hash,
                 previous_hash: None,
@@ -333,7 +479,7 @@ impl Session {
             // Capacity was checked above; a change path longer than the audit limit (ids are
             // ≤ 256 bytes) cannot happen.
             let delta = self
-                .audit_capture(&agent, vec![change], ctx)
+                .audit_capture(agent, vec![change], ctx)
                 .ok()
                 .flatten()
                 .map(|d| DeltaRef {
@@ -356,12 +502,12 @@ impl Session {
                 let saved = e.checkpoints.save(
                     &e.saga,
                     step_id,
-                    &goal,
+                    goal,
                     state,
                     ctx.now,
                     mint(IdKind::Checkpoint),
                 )?;
-                push_checkpoint_saved(&self.id, saga_id, step_id, Some(&agent), &saved, ctx);
+                push_checkpoint_saved(&self.id, saga_id, step_id, Some(agent), &saved, ctx);
             }
         } else {
             ctx.out.push(
@@ -387,19 +533,29 @@ impl Hypervisor {
     fn begin_inner(&self, req: &StepBeginRequest, immediate: bool) -> Result<BeginInfo> {
         let cell = self.owner(Owned::Saga, &req.saga_id, "saga_id")?;
         crate::ids::validate_id(&req.step_id, "step_id")?;
-        self.with_cell(&cell, req.trace_id.as_deref(), |s, ctx| {
+        let b = self.with_cell(&cell, req.trace_id.as_deref(), |s, ctx| {
             s.begin_step_governed(req, immediate, ctx)
+        })?;
+        Ok(BeginInfo {
+            step_id: req.step_id.clone(),
+            attempt: b.attempt,
+            deadline: b.deadline,
+            timeout_ms: b.timeout_ms,
         })
     }
 
     /// [`Self::begin_inner`] plus the step as the begin left it, under the same lock (what
-    /// `run_step` hands the executor).
-    fn begin_snapshot(&self, req: &StepBeginRequest, immediate: bool) -> Result<(BeginInfo, Step)> {
+    /// `run_step` hands the executor), written into `buf` when there is one.
+    fn begin_snapshot(
+        &self,
+        req: &StepBeginRequest,
+        immediate: bool,
+        buf: Option<Step>,
+    ) -> Result<(Begun, Step)> {
         let cell = self.owner(Owned::Saga, &req.saga_id, "saga_id")?;
         crate::ids::validate_id(&req.step_id, "step_id")?;
         self.with_cell(&cell, req.trace_id.as_deref(), |s, ctx| {
-            let info = s.begin_step_governed(req, immediate, ctx)?;
-            Ok((info, s.step_clone(&req.saga_id, &req.step_id)?))
+            s.begin_step_snapshot(req, immediate, buf, ctx)
         })
     }
 
@@ -425,22 +581,19 @@ impl Hypervisor {
         })
     }
 
-    /// [`Self::end_inner`] plus, unless the step goes back to pending for a retry, the step as
-    /// the end left it, under the same lock (what `run_step` returns or reports).
+    /// [`Self::end_inner`] (the outcome's `step_id` left empty) plus, unless the step goes
+    /// back to pending for a retry, the step as the end left it, under the same lock, written
+    /// into `step` (the copy the begin took: what `run_step` returns or reports).
     fn end_snapshot(
         &self,
         saga_id: &str,
         step_id: &str,
         outcome: StepOutcome,
         trace: Option<&str>,
-    ) -> Result<(EndOutcome, Option<Step>)> {
+        step: &mut Step,
+    ) -> Result<EndOutcome> {
         self.with_saga(saga_id, trace, |s, ctx| {
-            let end = s.end_step_governed(saga_id, step_id, outcome, ctx)?;
-            let step = match end.state {
-                StepState::Pending => None,
-                _ => Some(s.step_clone(saga_id, step_id)?),
-            };
-            Ok((end, step))
+            s.end_step_snapshot(saga_id, step_id, outcome, step, ctx)
         })
     }
 
@@ -458,8 +611,10 @@ impl Hypervisor {
         let manual = self.clock.is_manual();
         let trace = req.trace_id.as_deref();
         let mut first = true;
+        // The copy of the step handed to the executor, kept up to date across attempts.
+        let mut buf = None;
         loop {
-            let (info, step) = match self.begin_snapshot(req, manual && !first) {
+            let (info, step) = match self.begin_snapshot(req, manual && !first, buf.take()) {
                 Ok(i) => i,
                 Err(e) if e.code() == Code::RETRY_NOT_DUE && !manual && !first => {
                     // Woke up a little early: wait out the rest.
@@ -474,20 +629,23 @@ impl Hypervisor {
                 Err(e) => return Err(e),
             };
             first = false;
-            let call = StepCall {
+            let mut call = StepCall {
                 step,
                 attempt: info.attempt,
                 deadline: info.deadline,
             };
             let outcome = call_executor(exec, &call);
-            let (end, step) = self.end_snapshot(&req.saga_id, &req.step_id, outcome, trace)?;
-            match (end.state, step) {
-                (StepState::Committed, Some(step)) => return Ok(step),
-                (StepState::Pending, _) | (_, None) => {
+            let end =
+                self.end_snapshot(&req.saga_id, &req.step_id, outcome, trace, &mut call.step)?;
+            let step = call.step;
+            match end.state {
+                StepState::Committed => return Ok(step),
+                StepState::Pending => {
                     let ms = end.retry_after_ms.unwrap_or(0);
                     self.clock.sleep_ms(i64::try_from(ms).unwrap_or(i64::MAX));
+                    buf = Some(step);
                 }
-                (_, Some(step)) => {
+                _ => {
                     return Err(Error::new(
                         Code::STEP_FAILED,
                         format!(

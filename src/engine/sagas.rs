@@ -188,13 +188,11 @@ impl Session {
             self.groups.insert(g.group_id().to_owned(), g);
         }
         self.saga_order.push(saga_id.clone());
-        self.sagas.insert(
-            saga_id.clone(),
-            Box::new(SagaEntry {
-                checkpoints: CheckpointStore::new(&saga_id),
-                saga,
-            }),
-        );
+        let entry = Box::new(SagaEntry {
+            checkpoints: CheckpointStore::new(&saga_id),
+            saga,
+        });
+        self.sagas.insert(saga_id, entry);
         Ok(())
     }
 

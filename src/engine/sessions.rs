@@ -366,7 +366,7 @@ impl Hypervisor {
                 sigma_raw: sigma,
                 sigma_eff,
                 consistency_mode: s.consistency_mode,
-                verification: verification.clone(),
+                verification,
                 admission: Admission {
                     recommendation: profile.recommendation,
                     risk_score: profile.risk_score,
@@ -532,7 +532,7 @@ impl Session {
         self.snapshot_order.clear();
         let (merkle_root, tree_size) = match self.audit.root() {
             Some(root) if self.config.enable_audit => {
-                (Some(hex::encode(root)), self.audit.tree_size())
+                (Some(super::hex32(&root)), self.audit.tree_size())
             }
             _ => (None, 0),
         };

@@ -92,11 +92,32 @@ pub struct Handoff {
     pub abandoned_attempt: bool,
 }
 
+/// What the engine's begin ([`Saga::begin_at`]) returns: [`BeginInfo`] without the step id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Begun {
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// The attempt must end by this time.
+    pub deadline: Timestamp,
+    /// The step's timeout in milliseconds.
+    pub timeout_ms: u64,
+}
+
 /// Whether a begin enforces a pending retry's delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RetryDelay {
     Enforce,
     Skip,
+}
+
+impl RetryDelay {
+    fn from_immediate(immediate: bool) -> RetryDelay {
+        if immediate {
+            RetryDelay::Skip
+        } else {
+            RetryDelay::Enforce
+        }
+    }
 }
 
 impl Saga {
@@ -262,6 +283,14 @@ impl Saga {
     }
 
     fn check_begin_at(&self, step_id: &str, now: Timestamp, delay: RetryDelay) -> Result<usize> {
+        self.require_begin_saga()?;
+        let pos = self.position(step_id)?;
+        self.check_begin_pos(pos, step_id, now, delay)?;
+        Ok(pos)
+    }
+
+    /// The saga half of the begin checks: running and not marked for compensation.
+    fn require_begin_saga(&self) -> Result<()> {
         self.require_running()?;
         if self.compensation_required {
             return Err(Error::new(
@@ -274,7 +303,17 @@ impl Saga {
             .with_detail("saga_id", self.saga_id.as_str())
             .with_detail("state", "running"));
         }
-        let pos = self.position(step_id)?;
+        Ok(())
+    }
+
+    /// The step half of the begin checks, for the step at `pos` (named `step_id`).
+    fn check_begin_pos(
+        &self,
+        pos: usize,
+        step_id: &str,
+        now: Timestamp,
+        delay: RetryDelay,
+    ) -> Result<()> {
         let step = self
             .steps
             .get(pos)
@@ -294,7 +333,7 @@ impl Saga {
                 .with_detail("retry_after_ms", wait_ms));
             }
         }
-        Ok(pos)
+        Ok(())
     }
 
     /// Begins the step (after [`Saga::check_begin`] and the engine's governance checks): it is
@@ -324,6 +363,45 @@ impl Saga {
         delay: RetryDelay,
     ) -> Result<BeginInfo> {
         let pos = self.check_begin_at(step_id, now, delay)?;
+        let b = self.begin_pos(pos, now)?;
+        Ok(BeginInfo {
+            step_id: self.step_at(pos)?.step_id.clone(),
+            attempt: b.attempt,
+            deadline: b.deadline,
+            timeout_ms: b.timeout_ms,
+        })
+    }
+
+    /// The position of a step the engine is about to begin, after the same checks as
+    /// [`Saga::check_begin`] (or [`Saga::check_begin_immediate`] when `immediate`); the engine
+    /// then begins it with [`Saga::begin_at`] without looking the step up again (positions are
+    /// stable: steps are never removed).
+    pub(crate) fn check_begin_position(
+        &self,
+        step_id: &str,
+        now: Timestamp,
+        immediate: bool,
+    ) -> Result<usize> {
+        self.check_begin_at(step_id, now, RetryDelay::from_immediate(immediate))
+    }
+
+    /// [`Saga::begin_step`] (or [`Saga::begin_step_immediate`]) of the step at `pos`, named
+    /// `step_id`, from [`Saga::check_begin_position`]. The checks run again.
+    pub(crate) fn begin_at(
+        &mut self,
+        pos: usize,
+        step_id: &str,
+        now: Timestamp,
+        immediate: bool,
+    ) -> Result<Begun> {
+        self.require_begin_saga()?;
+        let delay = RetryDelay::from_immediate(immediate);
+        self.check_begin_pos(pos, step_id, now, delay)?;
+        self.begin_pos(pos, now)
+    }
+
+    /// The begin itself, once the checks passed.
+    fn begin_pos(&mut self, pos: usize, now: Timestamp) -> Result<Begun> {
         let step = self.step_at(pos)?;
         step.apply(StepEvent::Begin)?;
         step.attempts = step.attempts.saturating_add(1);
@@ -331,12 +409,23 @@ impl Saga {
         step.started_at = Some(now);
         step.deadline = Some(deadline);
         step.retry_due_at = None;
-        Ok(BeginInfo {
-            step_id: step.step_id.clone(),
+        Ok(Begun {
             attempt: step.attempts,
             deadline,
             timeout_ms: u64::from(step.timeout_seconds) * 1000,
         })
+    }
+
+    /// The step at `pos` (from [`Saga::check_begin_position`] or [`Saga::step_position`]).
+    pub(crate) fn step_by_pos(&self, pos: usize) -> Result<&Step> {
+        self.steps
+            .get(pos)
+            .ok_or_else(|| Error::new(Code::INTERNAL, "saga step index out of sync"))
+    }
+
+    /// The position of `step_id`, or `STEP_NOT_FOUND`.
+    pub(crate) fn step_position(&self, step_id: &str) -> Result<usize> {
+        self.position(step_id)
     }
 
     /// Ends the executing attempt. The saga must be running; the step executing.
@@ -355,6 +444,24 @@ impl Saga {
     ) -> Result<EndOutcome> {
         self.require_running()?;
         let pos = self.position(step_id)?;
+        let mut out = self.end_at(pos, ok, result, error, now, retry_base_delay_ms)?;
+        out.step_id.clone_from(&self.step_at(pos)?.step_id);
+        Ok(out)
+    }
+
+    /// [`Saga::end_step`] of the step at `pos` (from [`Saga::step_position`]) after the saga
+    /// was checked running, except that `step_id` of the outcome is left empty: the engine
+    /// fills it in where the outcome is answered.
+    pub(crate) fn end_at(
+        &mut self,
+        pos: usize,
+        ok: bool,
+        result: Option<serde_json::Value>,
+        error: Option<String>,
+        now: Timestamp,
+        retry_base_delay_ms: u64,
+    ) -> Result<EndOutcome> {
+        self.require_running()?;
         let step = self.step_at(pos)?;
         if step.state() != StepState::Executing {
             return Err(step.wrong_state("executing"));
@@ -367,7 +474,7 @@ impl Saga {
             step.error = None;
             step.completed_at = Some(now);
             return Ok(EndOutcome {
-                step_id: step.step_id.clone(),
+                step_id: String::new(),
                 state: StepState::Committed,
                 attempt,
                 retry_after_ms: None,
@@ -405,7 +512,7 @@ impl Saga {
             step.completed_at = Some(now);
         }
         Ok(EndOutcome {
-            step_id: step.step_id.clone(),
+            step_id: String::new(),
             state: step.state(),
             attempt,
             retry_after_ms,

@@ -160,6 +160,53 @@ impl Step {
         })
     }
 
+    /// Makes `self` equal to `src` field by field, reusing `self`'s buffers (a copy of the same
+    /// step taken earlier needs no allocation to catch up, unless it gained a result).
+    pub(crate) fn refresh_from(&mut self, src: &Step) {
+        let Step {
+            step_id,
+            saga_id,
+            action_id,
+            agent_did,
+            execute_api,
+            undo_api,
+            timeout_seconds,
+            max_retries,
+            state,
+            attempts,
+            retry_count,
+            error,
+            result,
+            started_at,
+            completed_at,
+            deadline,
+            failed_at,
+            retry_due_at,
+            resources,
+            checkpoint_goal,
+        } = src;
+        self.step_id.clone_from(step_id);
+        self.saga_id.clone_from(saga_id);
+        self.action_id.clone_from(action_id);
+        self.agent_did.clone_from(agent_did);
+        self.execute_api.clone_from(execute_api);
+        self.undo_api.clone_from(undo_api);
+        self.timeout_seconds = *timeout_seconds;
+        self.max_retries = *max_retries;
+        self.state = *state;
+        self.attempts = *attempts;
+        self.retry_count = *retry_count;
+        self.error.clone_from(error);
+        self.result.clone_from(result);
+        self.started_at = *started_at;
+        self.completed_at = *completed_at;
+        self.deadline = *deadline;
+        self.failed_at = *failed_at;
+        self.retry_due_at = *retry_due_at;
+        self.resources.clone_from(resources);
+        self.checkpoint_goal.clone_from(checkpoint_goal);
+    }
+
     /// `INVALID_STEP_STATE` for this step: it is in `state` but `needed` is required.
     pub(super) fn wrong_state(&self, needed: &str) -> Error {
         let state = self.state.state();
@@ -303,6 +350,35 @@ mod tests {
             execute_api: "/pay".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn refresh_from_makes_an_equal_copy() {
+        let mut other = Step::new(spec(), "s1".into(), "saga1").unwrap();
+        let mut s = Step::new(
+            StepSpec {
+                undo_api: Some("/undo".into()),
+                checkpoint_goal: Some("goal".into()),
+                resources: vec![Resource {
+                    path: "/r".into(),
+                    intent: Intent::Write,
+                }],
+                ..spec()
+            },
+            "s2".into(),
+            "saga2",
+        )
+        .unwrap();
+        s.apply(StepEvent::Begin).unwrap();
+        s.attempts = 1;
+        s.deadline = Some(Timestamp(5));
+        s.apply(StepEvent::Commit).unwrap();
+        s.result = Some(serde_json::json!({"k": 1}));
+        other.refresh_from(&s);
+        assert_eq!(other, s);
+        let fresh = Step::new(spec(), "s1".into(), "saga1").unwrap();
+        other.refresh_from(&fresh);
+        assert_eq!(other, fresh);
     }
 
     #[test]

@@ -401,6 +401,12 @@ impl LockTable {
             .ok_or_else(|| Error::not_found(Code::LOCK_NOT_FOUND, "lock_id", lock_id))
     }
 
+    /// True when no lock is tagged and no wait is recorded: [`Self::release_tag`] of any tag
+    /// would find nothing to do.
+    pub fn is_untagged(&self) -> bool {
+        self.by_tag.is_empty() && self.waits.is_empty()
+    }
+
     /// Releases every lock held under `tag` and clears the waits recorded under it; returns the
     /// number of locks released.
     pub fn release_tag(&mut self, tag: &str) -> usize {

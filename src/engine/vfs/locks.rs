@@ -37,6 +37,10 @@ impl Session {
 
     /// Releases a step's locks and clears its recorded waits; returns the number released.
     pub(crate) fn release_step_locks(&mut self, saga_id: &str, step_id: &str) -> usize {
+        if self.locks.is_untagged() {
+            // Nothing to release (no serializable step holds locks): skip building the tag.
+            return 0;
+        }
         self.locks
             .release_tag(&Self::step_lock_tag(saga_id, step_id))
     }

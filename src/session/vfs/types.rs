@@ -22,7 +22,11 @@ impl ContentHash {
 
     /// Lowercase hex form.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        let mut buf = [0u8; 64];
+        // Cannot fail: the buffer is exactly twice the input length.
+        let _ = hex::encode_to_slice(self.0, &mut buf);
+        // Hex digits are ASCII.
+        String::from_utf8_lossy(&buf).into_owned()
     }
 }
 
