@@ -71,16 +71,6 @@ use crate::observability::trace;
 /// "unknown". Called with no engine lock held.
 pub type TrustProvider = Arc<dyn Fn(&str, &str) -> Option<f64> + Send + Sync>;
 
-/// Lowercase hex of a 32-byte hash (a Merkle root, a SHA-256 digest), as `hex::encode` writes
-/// it, without going through a `char` iterator.
-pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
-    let mut buf = [0u8; 64];
-    // Cannot fail: the buffer is exactly twice the input length.
-    let _ = hex::encode_to_slice(bytes, &mut buf);
-    // Hex digits are ASCII.
-    String::from_utf8_lossy(&buf).into_owned()
-}
-
 /// One session behind its own lock.
 pub struct SessionCell {
     /// The session id (immutable).
@@ -414,15 +404,6 @@ impl Hypervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex32_is_lowercase_hex() {
-        let mut h = [0u8; 32];
-        for (i, b) in h.iter_mut().enumerate() {
-            *b = (i as u8).wrapping_mul(37);
-        }
-        assert_eq!(hex32(&h), hex::encode(h));
-    }
 
     #[test]
     fn hypervisor_is_send_and_sync() {

@@ -468,7 +468,7 @@ impl Session {
         if out.state == StepState::Committed {
             let content_hash = out.result.as_ref().map(|r| {
                 let bytes = serde_json::to_vec(r).unwrap_or_default();
-                super::hex32(&Sha256::digest(&bytes).into())
+                crate::audit::hex32(&Sha256::digest(&bytes).into())
             });
             let change = Change {
                 path: saga_change_path(saga_id, step_id),
@@ -493,8 +493,7 @@ impl Session {
                 Some(&agent),
                 crate::payload!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
                        "execute_api": execute_api, "locks_released": released,
-                       "delta": delta.map(|d| json!({"turn_id": d.turn_id,
-                                                      "delta_hash": d.delta_hash}))}),
+                       "delta": delta}),
             );
             if let Some(goal) = goal {
                 let e = self.saga_entry_mut(saga_id)?;

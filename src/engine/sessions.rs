@@ -532,7 +532,7 @@ impl Session {
         self.snapshot_order.clear();
         let (merkle_root, tree_size) = match self.audit.root() {
             Some(root) if self.config.enable_audit => {
-                (Some(super::hex32(&root)), self.audit.tree_size())
+                (Some(crate::audit::hex32(&root)), self.audit.tree_size())
             }
             _ => (None, 0),
         };

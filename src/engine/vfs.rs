@@ -177,7 +177,7 @@ pub struct RestoreResult {
 pub fn permission_hash<'a>(allowed: impl IntoIterator<Item = &'a String>) -> String {
     let sorted: BTreeSet<&str> = allowed.into_iter().map(String::as_str).collect();
     let bytes = serde_json::to_vec(&sorted).unwrap_or_default();
-    hex::encode(Sha256::digest(&bytes))
+    crate::audit::hex32(&Sha256::digest(&bytes).into())
 }
 
 fn permission_change(path: &str, allowed: Option<&BTreeSet<String>>) -> Change {

@@ -83,7 +83,7 @@ pub struct CheckpointStore {
 
 /// SHA-256 (lowercase hex) of a goal's UTF-8 bytes.
 pub fn goal_hash(goal: &str) -> String {
-    hex::encode(Sha256::digest(goal.as_bytes()))
+    crate::audit::hex32(&Sha256::digest(goal.as_bytes()).into())
 }
 
 impl CheckpointStore {
