@@ -281,7 +281,6 @@ impl Session {
     /// not quarantined, (5) breaker, (6) rate limit, (7) ring check (recorded by the breach
     /// detector), (8) intent locks, then the step begins.
     // The event lines borrow `agent` as they did when it was an owned copy.
-    #[allow(clippy::needless_borrow)]
     fn begin_planned(
         &mut self,
         req: &StepBeginRequest,
@@ -347,7 +346,7 @@ impl Session {
             EventType::SagaStepStarted,
             ctx.now,
             Some(&self.id),
-            Some(&agent),
+            Some(agent),
             crate::payload!({"saga_id": saga_id, "step_id": step_id, "action_id": action_id,
                    "attempt": info.attempt, "deadline": info.deadline,
                    "locks": locks.len()}),
@@ -425,7 +424,6 @@ impl Session {
     /// The end after [`Self::end_plan`], with the step's agent, checkpoint goal and execute API
     /// (as they were before the end) in `keys`.
     // The event lines borrow `agent` as they did when it was an owned copy.
-    #[allow(clippy::needless_borrow)]
     fn end_planned(
         &mut self,
         saga_id: &str,
@@ -490,7 +488,7 @@ impl Session {
                 EventType::SagaStepCommitted,
                 ctx.now,
                 Some(&self.id),
-                Some(&agent),
+                Some(agent),
                 crate::payload!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
                        "execute_api": execute_api, "locks_released": released,
                        "delta": delta}),
@@ -513,7 +511,7 @@ impl Session {
                 EventType::SagaStepFailed,
                 ctx.now,
                 Some(&self.id),
-                Some(&agent),
+                Some(agent),
                 crate::payload!({"saga_id": saga_id, "step_id": step_id, "attempt": out.attempt,
                        "error": out.error, "timed_out": out.timed_out,
                        "final": out.final_failure, "retry_after_ms": out.retry_after_ms}),
