@@ -52,7 +52,7 @@ pub use vfs::{
     VfsWriteRequest, VfsWriteResult,
 };
 
-use std::collections::HashMap;
+use crate::security::id_hash::IdMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
@@ -94,18 +94,18 @@ impl SessionCell {
 
 /// The owner index: per kind, object id → the session holding it. One table per kind, so a
 /// lookup hashes the caller's `&str` directly instead of building an owned `(kind, id)` key.
-/// SipHash with random keys (std's default) stays: the ids are caller-supplied.
+/// Keyed with [`IdHasher`](crate::security::id_hash::IdHasher): the ids are caller-supplied.
 #[derive(Default)]
 pub(crate) struct OwnerIndex {
-    by_kind: [HashMap<String, Arc<SessionCell>>; 4],
+    by_kind: [IdMap<String, Arc<SessionCell>>; 4],
 }
 
 impl OwnerIndex {
-    fn table(&self, kind: Owned) -> &HashMap<String, Arc<SessionCell>> {
+    fn table(&self, kind: Owned) -> &IdMap<String, Arc<SessionCell>> {
         &self.by_kind[kind as usize]
     }
 
-    fn table_mut(&mut self, kind: Owned) -> &mut HashMap<String, Arc<SessionCell>> {
+    fn table_mut(&mut self, kind: Owned) -> &mut IdMap<String, Arc<SessionCell>> {
         &mut self.by_kind[kind as usize]
     }
 
@@ -141,13 +141,13 @@ impl OwnerIndex {
     /// Number of registered ids, all kinds.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.by_kind.iter().map(HashMap::len).sum()
+        self.by_kind.iter().map(IdMap::len).sum()
     }
 
     /// True when no id is registered.
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.by_kind.iter().all(HashMap::is_empty)
+        self.by_kind.iter().all(IdMap::is_empty)
     }
 }
 
@@ -172,7 +172,7 @@ pub(crate) struct Ctx<'a> {
 pub struct Hypervisor {
     pub(crate) cfg: Config,
     pub(crate) clock: Clock,
-    pub(crate) sessions: RwLock<HashMap<String, Arc<SessionCell>>>,
+    pub(crate) sessions: RwLock<IdMap<String, Arc<SessionCell>>>,
     pub(crate) owners: RwLock<OwnerIndex>,
     pub(crate) events: EventBus,
     pub(crate) trust: RwLock<Option<TrustProvider>>,
@@ -224,7 +224,7 @@ impl Hypervisor {
             ledger: Mutex::new(crate::liability::ledger::Ledger::new(&cfg.limits)),
             cfg,
             clock,
-            sessions: RwLock::new(HashMap::new()),
+            sessions: RwLock::new(IdMap::default()),
             owners: RwLock::new(OwnerIndex::default()),
             trust: RwLock::new(None),
             rate_buckets: AtomicUsize::new(0),

@@ -13,7 +13,7 @@
 //! clamped to [0, 1] (the sum is clamped once, so the order of entries does not matter).
 //! Risk ≥ 0.6 → deny; ≥ 0.3 → probation; else admit.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,7 @@ struct AgentLedger {
 /// The engine-wide ledger.
 #[derive(Debug)]
 pub struct Ledger {
-    agents: HashMap<String, AgentLedger>,
+    agents: crate::security::id_hash::IdMap<String, AgentLedger>,
     max_agents: usize,
     max_entries: usize,
     refused: u64,
@@ -148,7 +148,7 @@ impl Ledger {
     /// A ledger holding at most `max_agents` agents and `max_entries_per_agent` entries each.
     pub fn with_caps(max_agents: usize, max_entries_per_agent: usize) -> Ledger {
         Ledger {
-            agents: HashMap::new(),
+            agents: Default::default(),
             max_agents,
             max_entries: max_entries_per_agent,
             refused: 0,

@@ -1,28 +1,28 @@
-//! The hasher of the per-session tables keyed by ids (agent DIDs, saga, step, vouch, elevation,
+//! The hasher of the tables keyed by ids (session, agent DIDs, saga, step, vouch, elevation,
 //! action and snapshot ids), most of them caller-supplied.
 //!
-//! [`IdHasher`] is std's SipHash-1-3 (`DefaultHasher`) under random keys drawn once per process
-//! (std's `RandomState`): the same hash-flooding resistance as std's per-table keys for a
-//! caller that cannot read the process's memory, but zero-sized, so each table no longer
-//! stores its own 16 bytes of keys nor sets them up when a session, saga or book is created.
+//! [`IdHasher`] is aHash (AES rounds where the CPU has AES-NI, a folded multiply otherwise)
+//! under random keys drawn once per process: a caller that cannot read the process's memory
+//! cannot choose ids that collide (hash flooding), as with std's SipHash-1-3, at a fraction of
+//! its cost on short ids. It is zero-sized, so no table stores its own keys or sets them up
+//! when a session, saga or book is created.
 
-use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
-/// Builds SipHash-1-3 hashers with the process's random keys. See the module docs.
+/// Builds aHash hashers with the process's random keys. See the module docs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IdHasher;
 
 /// The process's keys, drawn on first use.
-static KEYS: OnceLock<RandomState> = OnceLock::new();
+static KEYS: OnceLock<ahash::RandomState> = OnceLock::new();
 
 impl BuildHasher for IdHasher {
-    type Hasher = DefaultHasher;
+    type Hasher = ahash::AHasher;
 
-    fn build_hasher(&self) -> DefaultHasher {
-        KEYS.get_or_init(RandomState::new).build_hasher()
+    fn build_hasher(&self) -> ahash::AHasher {
+        KEYS.get_or_init(ahash::RandomState::new).build_hasher()
     }
 }
 
