@@ -215,5 +215,5 @@ pub struct TerminateResult {
     pub gc: TerminateGc,
     /// The recorded commitment, when there is a root.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub commitment: Option<serde_json::Value>,
+    pub commitment: Option<crate::audit::Commitment>,
 }

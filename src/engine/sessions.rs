@@ -542,7 +542,7 @@ impl Session {
                 .audit
                 .commitment(&self.id, self.participant_dids(), ctx.now)
             {
-                commitment = serde_json::to_value(&c).ok();
+                commitment = Some(c.clone());
                 ctx.out.push(
                     EventType::AuditCommitted,
                     ctx.now,
