@@ -13,6 +13,7 @@ mod liability;
 mod rings;
 mod saga_comp;
 mod saga_exec;
+mod saga_run;
 mod sagas;
 mod security;
 mod session_types;
@@ -32,10 +33,8 @@ pub use saga_comp::{
     AttributeRequest, CompensateEndRequest, CompensationBegun, CompensationEnded, Escalation,
     SagaOutcome,
 };
-pub use saga_exec::{
-    BranchReport, FanOutRun, FanOutRunRequest, StepBeginRequest, StepCall, StepEndRequest,
-    StepOutcome,
-};
+pub use saga_exec::{FanOutRunRequest, StepBeginRequest, StepEndRequest};
+pub use saga_run::{BranchReport, FanOutRun, StepCall, StepOutcome};
 pub use sagas::{
     AddStepRequest, CheckpointInvalidateRequest, CheckpointSaveRequest, DefinedSaga,
     FanOutCreateRequest, SagaCreateRequest,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::saga_exec::{call_executor, clip_error, StepCall, StepOutcome};
+use super::saga_run::{call_executor, clip_error, StepCall, StepOutcome};
 use super::state::Session;
 use super::{Ctx, Hypervisor};
 use crate::error::{Code, Error, Result};
