@@ -84,6 +84,33 @@ fn require_fn(f: HvStepFn, field: &str) -> Result<StepFnPtr, Error> {
     f.ok_or_else(|| Error::field(Code::NULL_POINTER, field, "callback is NULL"))
 }
 
+/// The shared body of the executor entry points, inside the panic guard: parse the request,
+/// require the callback (`field` names it), then run `body` with an executor that calls it.
+fn with_executor<T: serde::de::DeserializeOwned + api::Traced>(
+    hv: *mut HvHypervisor,
+    request_json: *const c_char,
+    callback: HvStepFn,
+    field: &str,
+    user_data: *mut c_void,
+    out_json: *mut *mut c_char,
+    body: impl FnOnce(
+        &Hypervisor,
+        T,
+        &(dyn Fn(&StepCall) -> StepOutcome + Sync),
+    ) -> Result<String, Error>,
+) -> HvStatus {
+    guard(out_json, || {
+        let hv = engine(hv)?;
+        let req: T = parse_request(
+            hv,
+            read_str_opt(request_json, "request_json")?.unwrap_or(""),
+        )?;
+        let f = require_fn(callback, field)?;
+        let ud = UserData(user_data);
+        body(hv, req, &|call| invoke(hv, f, ud, call))
+    })
+}
+
 /// Runs a saga step with a host executor: `saga.step.begin` → `execute` → `saga.step.end`,
 /// retrying while attempts remain (a system clock sleeps `attempt × retry_base_delay_ms`
 /// between attempts; a manual clock retries at once). `request_json` is `{saga_id, step_id,
@@ -103,17 +130,15 @@ pub unsafe extern "C" fn hv_saga_step(
     user_data: *mut c_void,
     out_json: *mut *mut c_char,
 ) -> HvStatus {
-    guard(out_json, || {
-        let hv = engine(hv)?;
-        let req: StepBeginRequest = parse_request(
-            hv,
-            read_str_opt(request_json, "request_json")?.unwrap_or(""),
-        )?;
-        let f = require_fn(execute, "execute")?;
-        let ud = UserData(user_data);
-        let step = hv.run_step(&req, &mut |call| invoke(hv, f, ud, call))?;
-        api::respond(&step)
-    })
+    with_executor(
+        hv,
+        request_json,
+        execute,
+        "execute",
+        user_data,
+        out_json,
+        |hv, req: StepBeginRequest, exec| api::respond(&hv.run_step(&req, &mut |c| exec(c))?),
+    )
 }
 
 /// Compensates a saga with a host undo callback: `saga.compensate.begin` (or resumes a saga
@@ -134,19 +159,18 @@ pub unsafe extern "C" fn hv_saga_compensate(
     user_data: *mut c_void,
     out_json: *mut *mut c_char,
 ) -> HvStatus {
-    guard(out_json, || {
-        let hv = engine(hv)?;
-        let req: SagaIdReq = parse_request(
-            hv,
-            read_str_opt(request_json, "request_json")?.unwrap_or(""),
-        )?;
-        let f = require_fn(undo, "undo")?;
-        let ud = UserData(user_data);
-        let out = hv.run_compensate(&req.saga_id, req.trace_id.as_deref(), &mut |call| {
-            invoke(hv, f, ud, call)
-        })?;
-        api::respond(&out)
-    })
+    with_executor(
+        hv,
+        request_json,
+        undo,
+        "undo",
+        user_data,
+        out_json,
+        |hv, req: SagaIdReq, exec| {
+            let trace = req.trace_id.as_deref();
+            api::respond(&hv.run_compensate(&req.saga_id, trace, &mut |c| exec(c))?)
+        },
+    )
 }
 
 /// Runs every branch of a fan-out group as a governed step (as `hv_saga_step`), concurrently
@@ -167,17 +191,15 @@ pub unsafe extern "C" fn hv_saga_fan_out(
     user_data: *mut c_void,
     out_json: *mut *mut c_char,
 ) -> HvStatus {
-    guard(out_json, || {
-        let hv = engine(hv)?;
-        let req: FanOutRunRequest = parse_request(
-            hv,
-            read_str_opt(request_json, "request_json")?.unwrap_or(""),
-        )?;
-        let f = require_fn(execute, "execute")?;
-        let ud = UserData(user_data);
-        let out = hv.run_fan_out(&req, &|call| invoke(hv, f, ud, call))?;
-        api::respond(&out)
-    })
+    with_executor(
+        hv,
+        request_json,
+        execute,
+        "execute",
+        user_data,
+        out_json,
+        |hv, req: FanOutRunRequest, exec| api::respond(&hv.run_fan_out(&req, exec)?),
+    )
 }
 
 /// Sets the result of the running attempt (copied; the last call wins). `result_json` must be
